@@ -1,0 +1,10 @@
+// dkdata/dkdata.hpp: the whole public API in one include.
+#pragma once
+
+#include "dkdata/database.hpp"
+#include "dkdata/errors.hpp"
+#include "dkdata/factory.hpp"
+#include "dkdata/json.hpp"
+#include "dkdata/query.hpp"
+#include "dkdata/record.hpp"
+#include "dkdata/value.hpp"

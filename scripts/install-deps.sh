@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs every dependency dkdata needs to build and test, idempotently.
+#   scripts/install-deps.sh            C++ toolchain and libraries (apt-get)
+#   scripts/install-deps.sh --peers    also the Python reference (dataknobs-data) in .venv, for benchmarks
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_peers=0
+for arg in "$@"; do
+  case "$arg" in
+    --peers) want_peers=1 ;;
+    *) echo "install-deps: unknown option '$arg'" >&2; exit 2 ;;
+  esac
+done
+
+apt_packages=(
+  build-essential cmake ninja-build pkg-config git
+  libsimdjson-dev libfmt-dev libcli11-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  clang-format clang-tidy
+  python3 python3-venv
+)
+
+missing=()
+for p in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if [ "$want_peers" = 1 ]; then
+  # The Python reference implementation, a benchmark peer. It declares Python >= 3.12 but runs on 3.11.
+  if [ ! -x .venv/bin/python ]; then
+    /usr/bin/python3 -m venv .venv
+  fi
+  if ! .venv/bin/python -c 'from dataknobs_data.backends.memory import SyncMemoryDatabase' 2>/dev/null; then
+    # --ignore-requires-python would otherwise pick numpy/pandas releases that only build on 3.12+:
+    # install the last lines that ship wheels for the machine's Python 3.11 first, and never let the
+    # second step build them from source.
+    pip_quiet=(-q --disable-pip-version-check)
+    .venv/bin/pip install "${pip_quiet[@]}" --only-binary=:all: 'numpy<2.3' 'pandas<2.4' 'pyarrow<22'
+    .venv/bin/pip install "${pip_quiet[@]}" --ignore-requires-python --prefer-binary \
+      --only-binary=numpy,pandas,pyarrow dataknobs-data
+  fi
+fi
+echo "install-deps: done"

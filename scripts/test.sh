@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Builds dkdata and runs every test: the release build (unit, conformance, command line, a short
+# benchmark smoke run), then the whole suite again under ASan+UBSan and the concurrency tests under
+# TSan. Exits non-zero on the first failure.
+#   scripts/test.sh            everything
+#   scripts/test.sh --fast     the release build only
+set -euo pipefail
+cd "$(dirname "$0")/.."
+fast=0
+[ "${1:-}" = "--fast" ] && fast=1
+jobs=${DKDATA_JOBS:-2}
+
+echo "== release build"
+bash scripts/build.sh release
+(cd build && ctest --output-on-failure -j "$jobs")
+
+echo "== benchmark smoke run (full runs: see bench/README.md)"
+build/bench/dkdata_memory_bench --quick --no-reference
+build/bench/dkdata_json_bench --benchmark_min_time=0.01 >/dev/null
+
+[ "$fast" = 1 ] && exit 0
+
+echo "== ASan+UBSan build"
+bash scripts/build.sh asan
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --output-on-failure -j "$jobs")
+
+echo "== TSan build (concurrency tests)"
+bash scripts/build.sh tsan
+(cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j "$jobs" -R 'Concurren')

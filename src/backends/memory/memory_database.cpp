@@ -1,0 +1,460 @@
+#include "backends/memory/memory_database.hpp"
+
+#include <algorithm>
+#include <functional>
+#include <mutex>
+#include <unordered_set>
+
+#include "backends/builtin.hpp"
+#include "dkdata/errors.hpp"
+#include "dkdata/json.hpp"
+
+namespace dkdata::internal {
+
+namespace {
+
+constexpr std::string_view kBackend = "memory";
+
+[[noreturn]] void Throw(ErrorCode code, std::string message) {
+  throw Error(code, std::move(message), std::string(kBackend));
+}
+
+}  // namespace
+
+// ---- IdTable ----
+
+std::uint64_t IdTable::Hash(std::string_view id) { return std::hash<std::string_view>()(id); }
+
+std::uint32_t IdTable::Find(std::string_view id, const std::vector<Row>& rows) const {
+  if (entries_.empty()) return kNone;
+  const std::uint64_t h = Hash(id);
+  const std::uint64_t tag = h >> 32;
+  const std::size_t mask = entries_.size() - 1;
+  for (std::size_t i = h & mask;; i = (i + 1) & mask) {
+    const std::uint64_t e = entries_[i];
+    if (e == 0) return kNone;
+    if (e != kTombstone && (e >> 32) == tag) {
+      const auto slot = static_cast<std::uint32_t>((e & 0xFFFFFFFF) - 1);
+      if (rows[slot].id() == id) return slot;
+    }
+  }
+}
+
+void IdTable::Insert(std::string_view id, std::uint32_t slot, const std::vector<Row>& rows) {
+  if ((used_ + 1) * 2 > entries_.size()) Grow(used_ + 1, rows);
+  const std::uint64_t h = Hash(id);
+  const std::size_t mask = entries_.size() - 1;
+  std::size_t i = h & mask;
+  while (entries_[i] != 0 && entries_[i] != kTombstone) i = (i + 1) & mask;
+  if (entries_[i] == 0) ++used_;
+  entries_[i] = ((h >> 32) << 32) | (static_cast<std::uint64_t>(slot) + 1);
+}
+
+void IdTable::Erase(std::string_view id, const std::vector<Row>& rows) {
+  if (entries_.empty()) return;
+  const std::uint64_t h = Hash(id);
+  const std::uint64_t tag = h >> 32;
+  const std::size_t mask = entries_.size() - 1;
+  for (std::size_t i = h & mask;; i = (i + 1) & mask) {
+    const std::uint64_t e = entries_[i];
+    if (e == 0) return;
+    if (e != kTombstone && (e >> 32) == tag) {
+      const auto slot = static_cast<std::uint32_t>((e & 0xFFFFFFFF) - 1);
+      if (rows[slot].id() == id) {
+        entries_[i] = kTombstone;
+        return;
+      }
+    }
+  }
+}
+
+void IdTable::Clear() {
+  entries_.clear();
+  used_ = 0;
+}
+
+void IdTable::Reserve(std::size_t n, const std::vector<Row>& rows) {
+  if ((used_ + n) * 2 > entries_.size()) Grow(used_ + n, rows);
+}
+
+void IdTable::Grow(std::size_t min_entries, const std::vector<Row>& rows) {
+  std::size_t capacity = 16;
+  while (capacity < min_entries * 2) capacity *= 2;
+  std::vector<std::uint64_t> old = std::move(entries_);
+  entries_.assign(capacity, 0);
+  used_ = 0;
+  for (std::uint64_t e : old) {
+    if (e == 0 || e == kTombstone) continue;
+    const auto slot = static_cast<std::uint32_t>((e & 0xFFFFFFFF) - 1);
+    Insert(rows[slot].id(), slot, rows);
+  }
+}
+
+// ---- Cursor ----
+
+class MemoryCursor final : public RecordCursor {
+ public:
+  MemoryCursor(MemoryDatabase& db, std::vector<std::uint32_t> slots,
+               std::vector<std::uint32_t> projection, bool project, std::size_t batch_size)
+      : db_(db),
+        slots_(std::move(slots)),
+        projection_(std::move(projection)),
+        project_(project),
+        batch_size_(batch_size == 0 ? 1 : batch_size) {
+    ++db_.open_cursors_;
+  }
+  ~MemoryCursor() override { --db_.open_cursors_; }
+
+  bool NextBatch(std::vector<Record>& batch) override {
+    batch.clear();
+    std::shared_lock lock(db_.mutex_);
+    db_.CheckOpen();
+    while (next_ < slots_.size() && batch.size() < batch_size_) {
+      const std::uint32_t slot = slots_[next_++];
+      if (!db_.rows_[slot]) continue;  // deleted since the cursor was opened
+      batch.push_back(db_.Materialize(slot, project_ ? &projection_ : nullptr));
+    }
+    return !batch.empty();
+  }
+
+ private:
+  MemoryDatabase& db_;
+  std::vector<std::uint32_t> slots_;  // 4 bytes per match; records are decoded batch by batch
+  std::vector<std::uint32_t> projection_;
+  bool project_;
+  std::size_t batch_size_;
+  std::size_t next_ = 0;
+};
+
+// ---- MemoryDatabase ----
+
+Capabilities MemoryDatabase::capabilities() const noexcept {
+  Capabilities c;
+  c.atomic_batch = true;
+  c.secondary_indexes = true;
+  c.concurrent_readers = true;
+  return c;
+}
+
+void MemoryDatabase::CheckOpen() const {
+  if (closed_.load(std::memory_order_acquire)) {
+    Throw(ErrorCode::kUnavailable, "the memory database is closed");
+  }
+}
+
+std::string MemoryDatabase::StoreNew(const Record& record, std::string id) {
+  const auto slot = static_cast<std::uint32_t>(rows_.size());
+  rows_.push_back(Row::Encode(record, id, 1, dictionary_));
+  ids_.Insert(id, slot, rows_);
+  ++live_;
+  IndexRow(slot, record);
+  return id;
+}
+
+void MemoryDatabase::Replace(std::uint32_t slot, const Record& record, std::uint64_t version) {
+  UnindexRow(slot);
+  Row row = Row::Encode(record, rows_[slot].id(), version, dictionary_);
+  rows_[slot] = std::move(row);
+  IndexRow(slot, record);
+}
+
+void MemoryDatabase::IndexRow(std::uint32_t slot, const Record& record) {
+  for (auto& index : indexes_) index->Add(record.Get(index->path()), slot);
+}
+
+void MemoryDatabase::UnindexRow(std::uint32_t slot) {
+  Value scratch;
+  for (auto& index : indexes_) {
+    const RowPath path(index->path(), dictionary_);
+    index->Remove(path.Lookup(rows_[slot], scratch), slot);
+  }
+}
+
+std::string MemoryDatabase::Create(const Record& record) {
+  CheckFinite(record);
+  auto id = record.ResolveId();
+  std::unique_lock lock(mutex_);
+  CheckOpen();
+  if (!id) {
+    id = GenerateUuid();
+  } else if (ids_.Find(*id, rows_) != IdTable::kNone) {
+    Throw(ErrorCode::kAlreadyExists, "a record with id '" + *id + "' exists already");
+  }
+  return StoreNew(record, std::move(*id));
+}
+
+std::vector<std::string> MemoryDatabase::CreateBatch(const std::vector<Record>& records) {
+  std::vector<std::string> ids;
+  ids.reserve(records.size());
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    try {
+      CheckFinite(records[i]);
+    } catch (const Error& e) {
+      Throw(e.code(), "create_batch item " + std::to_string(i) + ": " + e.what());
+    }
+    auto id = records[i].ResolveId();
+    ids.push_back(id ? std::move(*id) : GenerateUuid());
+  }
+  std::unique_lock lock(mutex_);
+  CheckOpen();
+  // All-or-nothing: check every id before storing any.
+  std::unordered_set<std::string_view> seen;
+  seen.reserve(ids.size());
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (ids_.Find(ids[i], rows_) != IdTable::kNone || !seen.insert(ids[i]).second) {
+      Throw(ErrorCode::kAlreadyExists, "create_batch item " + std::to_string(i) +
+                                           ": a record with id '" + ids[i] +
+                                           "' exists already; nothing was stored");
+    }
+  }
+  rows_.reserve(rows_.size() + records.size());
+  ids_.Reserve(records.size(), rows_);
+  for (std::size_t i = 0; i < records.size(); ++i) StoreNew(records[i], ids[i]);
+  return ids;
+}
+
+std::optional<Record> MemoryDatabase::Read(std::string_view id) {
+  std::shared_lock lock(mutex_);
+  CheckOpen();
+  const std::uint32_t slot = ids_.Find(id, rows_);
+  if (slot == IdTable::kNone) return std::nullopt;
+  return rows_[slot].Decode(dictionary_);
+}
+
+std::vector<std::optional<Record>> MemoryDatabase::ReadBatch(const std::vector<std::string>& ids) {
+  std::vector<std::optional<Record>> out;
+  out.reserve(ids.size());
+  std::shared_lock lock(mutex_);
+  CheckOpen();
+  for (const std::string& id : ids) {
+    const std::uint32_t slot = ids_.Find(id, rows_);
+    if (slot == IdTable::kNone) {
+      out.emplace_back();
+    } else {
+      out.emplace_back(rows_[slot].Decode(dictionary_));
+    }
+  }
+  return out;
+}
+
+bool MemoryDatabase::Update(std::string_view id, const Record& record,
+                            std::optional<std::uint64_t> expected_version) {
+  CheckFinite(record);
+  std::unique_lock lock(mutex_);
+  CheckOpen();
+  const std::uint32_t slot = ids_.Find(id, rows_);
+  if (slot == IdTable::kNone) {
+    if (expected_version) {
+      Throw(ErrorCode::kConflict, "record '" + std::string(id) + "' expected at version " +
+                                      std::to_string(*expected_version) + " does not exist");
+    }
+    return false;
+  }
+  const std::uint64_t version = rows_[slot].version();
+  if (expected_version && *expected_version != version) {
+    Throw(ErrorCode::kConflict, "record '" + std::string(id) + "' is at version " +
+                                    std::to_string(version) + ", expected " +
+                                    std::to_string(*expected_version));
+  }
+  Replace(slot, record, version + 1);
+  return true;
+}
+
+std::string MemoryDatabase::Upsert(std::string_view id_arg, const Record& record,
+                                   std::optional<std::uint64_t> expected_version) {
+  CheckFinite(record);
+  std::string id(id_arg);
+  if (id.empty()) {
+    auto resolved = record.ResolveId();
+    id = resolved ? std::move(*resolved) : GenerateUuid();
+  }
+  std::unique_lock lock(mutex_);
+  CheckOpen();
+  const std::uint32_t slot = ids_.Find(id, rows_);
+  const std::uint64_t version = slot == IdTable::kNone ? 0 : rows_[slot].version();
+  if (expected_version && *expected_version != version) {
+    Throw(ErrorCode::kConflict, "record '" + id + "' is at version " + std::to_string(version) +
+                                    ", expected " + std::to_string(*expected_version));
+  }
+  if (slot == IdTable::kNone) return StoreNew(record, std::move(id));
+  Replace(slot, record, version + 1);
+  return id;
+}
+
+bool MemoryDatabase::Delete(std::string_view id) {
+  std::unique_lock lock(mutex_);
+  CheckOpen();
+  const std::uint32_t slot = ids_.Find(id, rows_);
+  if (slot == IdTable::kNone) return false;
+  UnindexRow(slot);
+  ids_.Erase(id, rows_);
+  rows_[slot] = Row();
+  --live_;
+  MaybeCompact();
+  return true;
+}
+
+bool MemoryDatabase::Exists(std::string_view id) {
+  std::shared_lock lock(mutex_);
+  CheckOpen();
+  return ids_.Find(id, rows_) != IdTable::kNone;
+}
+
+std::size_t MemoryDatabase::Clear() {
+  std::unique_lock lock(mutex_);
+  CheckOpen();
+  const std::size_t removed = live_;
+  if (open_cursors_.load() > 0) {
+    // Keep slot numbers stable for open cursors: empty the slots instead of dropping them.
+    for (Row& row : rows_) row = Row();
+  } else {
+    rows_.clear();
+    rows_.shrink_to_fit();
+  }
+  ids_.Clear();
+  for (auto& index : indexes_) index->Clear();
+  live_ = 0;
+  return removed;
+}
+
+// Drops deleted slots once they outnumber the live ones, keeping insertion order.
+void MemoryDatabase::MaybeCompact() {
+  const std::size_t dead = rows_.size() - live_;
+  if (dead < 1024 || dead < live_ || open_cursors_.load() > 0) return;
+  std::vector<Row> compacted;
+  compacted.reserve(live_);
+  for (Row& row : rows_) {
+    if (row) compacted.push_back(std::move(row));
+  }
+  rows_ = std::move(compacted);
+  ids_.Clear();
+  ids_.Reserve(rows_.size(), rows_);
+  for (std::size_t slot = 0; slot < rows_.size(); ++slot) {
+    ids_.Insert(rows_[slot].id(), static_cast<std::uint32_t>(slot), rows_);
+  }
+  Value scratch;
+  for (auto& index : indexes_) {
+    index->Clear();
+    const RowPath path(index->path(), dictionary_);
+    for (std::size_t slot = 0; slot < rows_.size(); ++slot) {
+      index->Add(path.Lookup(rows_[slot], scratch), static_cast<std::uint32_t>(slot));
+    }
+  }
+}
+
+std::vector<Record> MemoryDatabase::Search(const Query& query) {
+  std::shared_lock lock(mutex_);
+  CheckOpen();
+  const std::vector<std::uint32_t> slots = SelectSlots(query, true);
+  const bool project = !query.fields().empty();
+  const std::vector<std::uint32_t> projection = project ? ProjectionIds(query.fields())
+                                                        : std::vector<std::uint32_t>();
+  std::vector<Record> out;
+  out.reserve(slots.size());
+  for (std::uint32_t slot : slots) out.push_back(Materialize(slot, project ? &projection : nullptr));
+  return out;
+}
+
+std::size_t MemoryDatabase::Count(const Expr& expr) {
+  std::shared_lock lock(mutex_);
+  CheckOpen();
+  if (expr.is_true()) return live_;
+  return SelectSlots(Query(expr), false).size();
+}
+
+std::unique_ptr<RecordCursor> MemoryDatabase::StreamRead(const Query& query,
+                                                         StreamOptions options) {
+  std::shared_lock lock(mutex_);
+  CheckOpen();
+  const bool project = !query.fields().empty();
+  return std::make_unique<MemoryCursor>(
+      *this, SelectSlots(query, true),
+      project ? ProjectionIds(query.fields()) : std::vector<std::uint32_t>(), project,
+      options.batch_size);
+}
+
+Record MemoryDatabase::Materialize(std::uint32_t slot,
+                                   const std::vector<std::uint32_t>* projection) const {
+  return projection ? rows_[slot].DecodeFields(dictionary_, *projection)
+                    : rows_[slot].Decode(dictionary_);
+}
+
+std::vector<std::uint32_t> MemoryDatabase::ProjectionIds(
+    const std::vector<std::string>& fields) const {
+  std::vector<std::uint32_t> ids;
+  for (const std::string& field : fields) {
+    auto id = dictionary_.Find(field);
+    if (!id) {
+      const std::size_t dot = field.find('.');
+      if (dot != std::string::npos) id = dictionary_.Find(std::string_view(field).substr(0, dot));
+    }
+    if (id && std::find(ids.begin(), ids.end(), *id) == ids.end()) ids.push_back(*id);
+  }
+  return ids;
+}
+
+void MemoryDatabase::CreateIndex(const IndexInfo& info) {
+  if (info.field.empty()) Throw(ErrorCode::kInvalidArgument, "an index needs a field name");
+  std::unique_lock lock(mutex_);
+  CheckOpen();
+  indexes_.erase(std::remove_if(indexes_.begin(), indexes_.end(),
+                                [&](const auto& index) { return index->path() == info.field; }),
+                 indexes_.end());
+  auto index = std::make_unique<SecondaryIndex>(info.field, info.kind);
+  const RowPath path(info.field, dictionary_);
+  Value scratch;
+  for (std::size_t slot = 0; slot < rows_.size(); ++slot) {
+    if (rows_[slot]) index->Add(path.Lookup(rows_[slot], scratch), static_cast<std::uint32_t>(slot));
+  }
+  indexes_.push_back(std::move(index));
+}
+
+bool MemoryDatabase::DropIndex(std::string_view field) {
+  std::unique_lock lock(mutex_);
+  CheckOpen();
+  const auto before = indexes_.size();
+  indexes_.erase(std::remove_if(indexes_.begin(), indexes_.end(),
+                                [&](const auto& index) { return index->path() == field; }),
+                 indexes_.end());
+  return indexes_.size() != before;
+}
+
+std::vector<IndexInfo> MemoryDatabase::ListIndexes() const {
+  std::shared_lock lock(mutex_);
+  std::vector<IndexInfo> out;
+  for (const auto& index : indexes_) out.push_back(IndexInfo{index->path(), index->kind()});
+  return out;
+}
+
+void MemoryDatabase::Close() {
+  std::unique_lock lock(mutex_);
+  if (closed_.exchange(true)) return;
+  rows_.clear();
+  rows_.shrink_to_fit();
+  ids_.Clear();
+  indexes_.clear();
+  live_ = 0;
+}
+
+// ---- Registration ----
+
+BackendInfo MakeMemoryBackendInfo() {
+  BackendInfo info;
+  info.name = "memory";
+  info.aliases = {"mem"};
+  info.url_schemes = {"memory", "mem"};
+  info.description = "in-process store: compact rows, secondary indexes, no persistence";
+  info.factory = [](const Object& options) -> std::unique_ptr<Database> {
+    for (const auto& [key, value] : options) {
+      (void)value;
+      if (key != "name") {
+        Throw(ErrorCode::kInvalidArgument,
+              "unknown option '" + key + "' for backend 'memory' (it takes: name)");
+      }
+    }
+    return std::make_unique<MemoryDatabase>();
+  };
+  return info;
+}
+
+}  // namespace dkdata::internal

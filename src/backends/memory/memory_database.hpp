@@ -1,0 +1,111 @@
+// src/backends/memory/memory_database.hpp: the memory backend.
+//
+// Records live as compact rows (memory_rows.hpp) in insertion order; an open-addressing table maps
+// ids to rows; optional secondary indexes (memory_index.hpp) serve EQ/IN/range/prefix filters; the
+// planner (memory_translate.cpp) picks index candidates and the core evaluator checks every
+// candidate against the whole filter. Sort with a limit keeps a bounded heap of the best rows and
+// decodes only those.
+//
+// Thread-safety: every method may be called from any thread; readers share a lock, writers take it
+// exclusively. Cursors hold no lock between batches: they see writes made meanwhile (a deleted row
+// is skipped, an updated row is returned as updated).
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "backends/memory/memory_index.hpp"
+#include "backends/memory/memory_rows.hpp"
+#include "core/evaluator.hpp"
+#include "dkdata/database.hpp"
+
+namespace dkdata::internal {
+
+// Maps ids to row slots. Open addressing with linear probing; each entry keeps 32 bits of the hash
+// so that most probes never touch a row.
+class IdTable {
+ public:
+  static constexpr std::uint32_t kNone = 0xFFFFFFFF;
+
+  // The slot of id, or kNone.
+  std::uint32_t Find(std::string_view id, const std::vector<Row>& rows) const;
+  void Insert(std::string_view id, std::uint32_t slot, const std::vector<Row>& rows);
+  void Erase(std::string_view id, const std::vector<Row>& rows);
+  void Clear();
+  void Reserve(std::size_t n, const std::vector<Row>& rows);
+
+ private:
+  static std::uint64_t Hash(std::string_view id);
+  void Grow(std::size_t min_capacity, const std::vector<Row>& rows);
+
+  // Entry: high 32 bits = hash tag, low 32 = slot + 1; 0 = empty, kTombstone = deleted.
+  static constexpr std::uint64_t kTombstone = ~std::uint64_t{0};
+  std::vector<std::uint64_t> entries_;
+  std::size_t used_ = 0;  // live entries + tombstones
+};
+
+class MemoryDatabase final : public Database {
+ public:
+  MemoryDatabase() = default;
+  ~MemoryDatabase() override = default;
+
+  std::string_view backend_name() const noexcept override { return "memory"; }
+  Capabilities capabilities() const noexcept override;
+
+  std::string Create(const Record& record) override;
+  std::optional<Record> Read(std::string_view id) override;
+  bool Update(std::string_view id, const Record& record,
+              std::optional<std::uint64_t> expected_version) override;
+  bool Delete(std::string_view id) override;
+  bool Exists(std::string_view id) override;
+  std::string Upsert(std::string_view id, const Record& record,
+                     std::optional<std::uint64_t> expected_version) override;
+  using Database::Upsert;
+
+  std::vector<std::string> CreateBatch(const std::vector<Record>& records) override;
+  std::vector<std::optional<Record>> ReadBatch(const std::vector<std::string>& ids) override;
+
+  std::vector<Record> Search(const Query& query) override;
+  std::size_t Count(const Expr& expr) override;
+  std::size_t Clear() override;
+  std::unique_ptr<RecordCursor> StreamRead(const Query& query, StreamOptions options) override;
+
+  void CreateIndex(const IndexInfo& index) override;
+  bool DropIndex(std::string_view field) override;
+  std::vector<IndexInfo> ListIndexes() const override;
+
+  void Close() override;
+
+ private:
+  friend class MemoryCursor;
+
+  void CheckOpen() const;
+  // With the write lock held.
+  std::string StoreNew(const Record& record, std::string id);
+  void Replace(std::uint32_t slot, const Record& record, std::uint64_t version);
+  void IndexRow(std::uint32_t slot, const Record& record);
+  void UnindexRow(std::uint32_t slot);
+  void MaybeCompact();
+
+  // With a read lock held: the slots matching the query's filter, in result order (sorted and
+  // paged as the query asks, projection aside).
+  std::vector<std::uint32_t> SelectSlots(const Query& query, bool apply_paging) const;
+  std::optional<std::vector<std::uint32_t>> PlanCandidates(const Expr& expr) const;
+  const SecondaryIndex* FindIndex(std::string_view path) const;
+  Record Materialize(std::uint32_t slot, const std::vector<std::uint32_t>* projection) const;
+  std::vector<std::uint32_t> ProjectionIds(const std::vector<std::string>& fields) const;
+
+  mutable std::shared_mutex mutex_;
+  FieldDictionary dictionary_;
+  std::vector<Row> rows_;  // by slot; an empty Row is a deleted slot
+  std::size_t live_ = 0;
+  IdTable ids_;
+  std::vector<std::unique_ptr<SecondaryIndex>> indexes_;
+  std::atomic<bool> closed_{false};
+  std::atomic<int> open_cursors_{0};
+};
+
+}  // namespace dkdata::internal

@@ -1,0 +1,81 @@
+// src/backends/memory/memory_rows.hpp: the compact encoding of records held by the memory backend.
+//
+// A stored record is one heap block ("row"): its id, version and fields, with field names replaced by
+// ids from a FieldDictionary shared by the whole store, and values in a tagged binary form (varints
+// for integers and lengths). A row of eight typical fields takes well under its compact JSON size,
+// and a single field can be found and decoded without decoding the others, which is what filters,
+// sort keys and projections need.
+//
+// Layout: u32 total size | varint id length, id bytes | varint version | varint field count |
+//   per field: varint name id, u8 field type (bit 7: has metadata), varint value size, value
+//   [, metadata object] | u8 has record metadata [, metadata object]
+// Value: u8 kind tag, then: bool → nothing (tag carries it: kBoolTrue), int → zigzag varint,
+//   float → 8 bytes, string/bytes → varint length + bytes, timestamp → zigzag varint,
+//   list → varint count + values, object → varint count + (varint key length, key, value)*,
+//   vector → varint count + 4 bytes each.
+//
+// Thread-safety: FieldDictionary is not synchronised; the store guards it with its own lock.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "dkdata/record.hpp"
+
+namespace dkdata::internal {
+
+class FieldDictionary {
+ public:
+  std::uint32_t Intern(std::string_view name);
+  std::optional<std::uint32_t> Find(std::string_view name) const;
+  const std::string& Name(std::uint32_t id) const { return names_[id]; }
+
+ private:
+  std::unordered_map<std::string, std::uint32_t> ids_;
+  std::vector<std::string> names_;
+};
+
+// One encoded record. Move-only.
+class Row {
+ public:
+  Row() = default;
+  static Row Encode(const Record& record, std::string_view id, std::uint64_t version,
+                    FieldDictionary& dictionary);
+
+  explicit operator bool() const noexcept { return bytes_ != nullptr; }
+  std::string_view id() const noexcept;
+  std::uint64_t version() const noexcept;
+  std::size_t size() const noexcept;
+
+  // Decodes the whole record (id and version set).
+  Record Decode(const FieldDictionary& dictionary) const;
+  // Decodes only the named fields (by dictionary id, in the order given), for projections.
+  Record DecodeFields(const FieldDictionary& dictionary,
+                      const std::vector<std::uint32_t>& name_ids) const;
+  // Decodes one top-level field's value into out; returns false when the row lacks the field.
+  bool DecodeField(std::uint32_t name_id, Value& out) const;
+
+ private:
+  std::unique_ptr<std::uint8_t[]> bytes_;
+};
+
+// Resolves a field name or dotted path against rows: the exact field name first, then the first
+// segment as a field and the rest as a path inside its value.
+class RowPath {
+ public:
+  RowPath(std::string_view path, const FieldDictionary& dictionary);
+  // The value at the path in row, using scratch for storage; nullptr when absent.
+  const Value* Lookup(const Row& row, Value& scratch) const;
+
+ private:
+  std::optional<std::uint32_t> whole_id_;
+  std::optional<std::uint32_t> head_id_;
+  std::string rest_;
+};
+
+}  // namespace dkdata::internal
