@@ -12,7 +12,8 @@ constexpr std::int16_t kLikeAny = -1;  // %
 constexpr std::int16_t kLikeOne = -2;  // _
 constexpr int kMaxDepth = 1000;
 
-// Length of the UTF-8 sequence starting with byte c (1 for invalid lead bytes, so we always advance).
+// Length of the UTF-8 sequence starting with byte c (1 for invalid lead bytes, so we always
+// advance).
 std::size_t Utf8Length(unsigned char c) {
   if (c < 0xC0) return 1;
   if (c < 0xE0) return 2;
@@ -20,7 +21,9 @@ std::size_t Utf8Length(unsigned char c) {
   return 4;
 }
 
-char AsciiLower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+char AsciiLower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 // Exact comparison of an int64 with a double (no rounding of the int).
 std::strong_ordering CompareIntDouble(std::int64_t i, double d) {
@@ -57,13 +60,19 @@ std::optional<Timestamp> AsInstant(const Value& v) {
 
 int KindRank(ValueKind kind) {
   switch (kind) {
-    case ValueKind::kBool: return 0;
+    case ValueKind::kBool:
+      return 0;
     case ValueKind::kInt:
-    case ValueKind::kFloat: return 1;
-    case ValueKind::kString: return 2;
-    case ValueKind::kTimestamp: return 3;
-    case ValueKind::kBytes: return 4;
-    default: return 5;
+    case ValueKind::kFloat:
+      return 1;
+    case ValueKind::kString:
+      return 2;
+    case ValueKind::kTimestamp:
+      return 3;
+    case ValueKind::kBytes:
+      return 4;
+    default:
+      return 5;
   }
 }
 
@@ -102,7 +111,8 @@ bool ValuesEqual(const Value& a, const Value& b) noexcept {
       }
       return true;
     }
-    default: return a == b;
+    default:
+      return a == b;
   }
 }
 
@@ -122,17 +132,20 @@ std::optional<std::strong_ordering> CompareValues(const Value& a, const Value& b
     return std::nullopt;
   }
   switch (ka) {
-    case ValueKind::kBool: return *a.Get<bool>() <=> *b.Get<bool>();
+    case ValueKind::kBool:
+      return *a.Get<bool>() <=> *b.Get<bool>();
     case ValueKind::kString: {
       const int c = a.Get<std::string>()->compare(*b.Get<std::string>());
       return c <=> 0;
     }
-    case ValueKind::kTimestamp: return *a.Get<Timestamp>() <=> *b.Get<Timestamp>();
+    case ValueKind::kTimestamp:
+      return *a.Get<Timestamp>() <=> *b.Get<Timestamp>();
     case ValueKind::kBytes: {
       const int c = a.Get<Bytes>()->data.compare(b.Get<Bytes>()->data);
       return c <=> 0;
     }
-    default: return std::nullopt;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -254,7 +267,8 @@ void ValidateFilter(const Filter& filter) {
     case Op::kStartsWith:
       if (filter.value.kind() != ValueKind::kString) fail("needs a string pattern");
       break;
-    default: break;
+    default:
+      break;
   }
 }
 
@@ -279,13 +293,11 @@ std::uint32_t CompiledFilter::Compile(const Expr& expr, int depth) {
     while (path < paths_.size() && paths_[path] != f.field) ++path;
     if (path == paths_.size()) paths_.push_back(f.field);
     node.path = path;
-    if (f.op == Op::kLike || f.op == Op::kNotLike || f.op == Op::kILike ||
-        f.op == Op::kNotILike) {
+    if (f.op == Op::kLike || f.op == Op::kNotLike || f.op == Op::kILike || f.op == Op::kNotILike) {
       node.like_pattern = CompileLikePattern(f.value.AsString());
     } else if (f.op == Op::kRegex) {
       try {
-        node.regex = std::make_shared<const std::regex>(f.value.AsString(),
-                                                        std::regex::ECMAScript);
+        node.regex = std::make_shared<const std::regex>(f.value.AsString(), std::regex::ECMAScript);
       } catch (const std::regex_error& e) {
         throw Error(ErrorCode::kInvalidArgument, "invalid regex '" + f.value.AsString() +
                                                      "' on field '" + f.field + "': " + e.what());
@@ -312,7 +324,8 @@ bool CompiledFilter::Matches(const Record& record) const {
 bool CompiledFilter::Eval(std::uint32_t index, FieldSource& source) const {
   const Node& node = nodes_[index];
   switch (node.kind) {
-    case Expr::Kind::kFilter: return EvalLeaf(node, source.Lookup(node.path));
+    case Expr::Kind::kFilter:
+      return EvalLeaf(node, source.Lookup(node.path));
     case Expr::Kind::kAnd:
       for (std::uint32_t child : node.children) {
         if (!Eval(child, source)) return false;
@@ -323,7 +336,8 @@ bool CompiledFilter::Eval(std::uint32_t index, FieldSource& source) const {
         if (Eval(child, source)) return true;
       }
       return false;
-    case Expr::Kind::kNot: return !Eval(node.children[0], source);
+    case Expr::Kind::kNot:
+      return !Eval(node.children[0], source);
   }
   return false;
 }
@@ -361,10 +375,9 @@ bool CompiledFilter::EvalLeaf(const Node& node, const Value* value) const {
       return c && *c <= 0;
     }
     case Op::kIn:
+      if (absent) return false;  // as in SQL, a null in the list never matches an absent value
       for (const Value& candidate : *operand.Get<List>()) {
-        if (candidate.is_null() ? absent : (!absent && ValuesEqual(*value, candidate))) {
-          return true;
-        }
+        if (ValuesEqual(*value, candidate)) return true;
       }
       return false;
     case Op::kNotIn:
@@ -389,11 +402,14 @@ bool CompiledFilter::EvalLeaf(const Node& node, const Value* value) const {
     case Op::kNotILike:
       if (absent) return false;
       return text == nullptr || !LikeMatch(node.like_pattern, *text, node.op == Op::kNotILike);
-    case Op::kRegex: return text != nullptr && std::regex_search(*text, *node.regex);
+    case Op::kRegex:
+      return text != nullptr && std::regex_search(*text, *node.regex);
     case Op::kStartsWith:
       return text != nullptr && std::string_view(*text).starts_with(*operand.Get<std::string>());
-    case Op::kExists: return !absent;
-    case Op::kNotExists: return absent;
+    case Op::kExists:
+      return !absent;
+    case Op::kNotExists:
+      return absent;
   }
   return false;
 }

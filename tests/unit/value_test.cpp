@@ -1,8 +1,9 @@
+#include "dkdata/value.hpp"
+
 #include <gtest/gtest.h>
 
 #include "dkdata/errors.hpp"
 #include "dkdata/record.hpp"
-#include "dkdata/value.hpp"
 
 namespace dkdata {
 namespace {
@@ -78,8 +79,10 @@ TEST(ConvertTest, ReferencePairsAndTheMissingOnes) {
   EXPECT_EQ(t.AsTimestamp().ToIso(), "2024-05-01T08:00:00Z");
   EXPECT_EQ(ConvertValue(t, FieldType::kString), Value("2024-05-01T08:00:00Z"));
   // bytes <-> base64
-  EXPECT_EQ(ConvertValue(Value(Bytes{std::string("\0\xff", 2)}), FieldType::kString), Value("AP8="));
-  EXPECT_EQ(ConvertValue(Value("AP8="), FieldType::kBinary), Value(Bytes{std::string("\0\xff", 2)}));
+  EXPECT_EQ(ConvertValue(Value(Bytes{std::string("\0\xff", 2)}), FieldType::kString),
+            Value("AP8="));
+  EXPECT_EQ(ConvertValue(Value("AP8="), FieldType::kBinary),
+            Value(Bytes{std::string("\0\xff", 2)}));
   // json <-> string
   EXPECT_EQ(ConvertValue(Value("[1,\"a\"]"), FieldType::kJson), Value(List{1, "a"}));
   EXPECT_EQ(ConvertValue(Value(List{1, "a"}), FieldType::kString), Value("[1,\"a\"]"));
@@ -88,14 +91,14 @@ TEST(ConvertTest, ReferencePairsAndTheMissingOnes) {
 }
 
 TEST(ConvertTest, LossyOrMeaninglessConversionsFailWithTheValueNamed) {
-  for (const auto& [value, type] : std::vector<std::pair<Value, FieldType>>{
-           {Value("abc"), FieldType::kInteger},
-           {Value(4.5), FieldType::kInteger},
-           {Value("maybe"), FieldType::kBoolean},
-           {Value("not a date"), FieldType::kDatetime},
-           {Value("%%%"), FieldType::kBinary},
-           {Value("{bad json"), FieldType::kJson},
-           {Value(List{"a"}), FieldType::kVector}}) {
+  for (const auto& [value, type] :
+       std::vector<std::pair<Value, FieldType>>{{Value("abc"), FieldType::kInteger},
+                                                {Value(4.5), FieldType::kInteger},
+                                                {Value("maybe"), FieldType::kBoolean},
+                                                {Value("not a date"), FieldType::kDatetime},
+                                                {Value("%%%"), FieldType::kBinary},
+                                                {Value("{bad json"), FieldType::kJson},
+                                                {Value(List{"a"}), FieldType::kVector}}) {
     try {
       ConvertValue(value, type);
       ADD_FAILURE() << "converted " << value.ToDisplayString();
@@ -123,7 +126,7 @@ TEST(RecordTest, IdResolution) {
   EXPECT_EQ(r.ResolveId(), "7");
   r.set_id("explicit");
   EXPECT_EQ(r.ResolveId(), "explicit");
-  EXPECT_FALSE(Record{{"name", "x"}}.ResolveId().has_value());
+  EXPECT_FALSE((Record{{"name", "x"}}.ResolveId().has_value()));
   const std::string uuid = GenerateUuid();
   ASSERT_EQ(uuid.size(), 36u);
   EXPECT_EQ(uuid[14], '4');

@@ -23,14 +23,15 @@ constexpr std::string_view kBackend = "memory";
 
 // ---- IdTable ----
 
-std::uint64_t IdTable::Hash(std::string_view id) { return std::hash<std::string_view>()(id); }
+std::uint64_t IdTable::Tag(std::string_view id) {
+  return std::hash<std::string_view>()(id) & 0xFFFFFFFF;
+}
 
 std::uint32_t IdTable::Find(std::string_view id, const std::vector<Row>& rows) const {
   if (entries_.empty()) return kNone;
-  const std::uint64_t h = Hash(id);
-  const std::uint64_t tag = h >> 32;
+  const std::uint64_t tag = Tag(id);
   const std::size_t mask = entries_.size() - 1;
-  for (std::size_t i = h & mask;; i = (i + 1) & mask) {
+  for (std::size_t i = tag & mask;; i = (i + 1) & mask) {
     const std::uint64_t e = entries_[i];
     if (e == 0) return kNone;
     if (e != kTombstone && (e >> 32) == tag) {
@@ -40,22 +41,24 @@ std::uint32_t IdTable::Find(std::string_view id, const std::vector<Row>& rows) c
   }
 }
 
-void IdTable::Insert(std::string_view id, std::uint32_t slot, const std::vector<Row>& rows) {
-  if ((used_ + 1) * 2 > entries_.size()) Grow(used_ + 1, rows);
-  const std::uint64_t h = Hash(id);
+void IdTable::Insert(std::string_view id, std::uint32_t slot) {
+  if ((used_ + 1) * 2 > entries_.size()) Grow(used_ + 1);
+  Place(Tag(id), slot);
+}
+
+void IdTable::Place(std::uint64_t tag, std::uint32_t slot) {
   const std::size_t mask = entries_.size() - 1;
-  std::size_t i = h & mask;
+  std::size_t i = tag & mask;
   while (entries_[i] != 0 && entries_[i] != kTombstone) i = (i + 1) & mask;
   if (entries_[i] == 0) ++used_;
-  entries_[i] = ((h >> 32) << 32) | (static_cast<std::uint64_t>(slot) + 1);
+  entries_[i] = (tag << 32) | (static_cast<std::uint64_t>(slot) + 1);
 }
 
 void IdTable::Erase(std::string_view id, const std::vector<Row>& rows) {
   if (entries_.empty()) return;
-  const std::uint64_t h = Hash(id);
-  const std::uint64_t tag = h >> 32;
+  const std::uint64_t tag = Tag(id);
   const std::size_t mask = entries_.size() - 1;
-  for (std::size_t i = h & mask;; i = (i + 1) & mask) {
+  for (std::size_t i = tag & mask;; i = (i + 1) & mask) {
     const std::uint64_t e = entries_[i];
     if (e == 0) return;
     if (e != kTombstone && (e >> 32) == tag) {
@@ -73,20 +76,19 @@ void IdTable::Clear() {
   used_ = 0;
 }
 
-void IdTable::Reserve(std::size_t n, const std::vector<Row>& rows) {
-  if ((used_ + n) * 2 > entries_.size()) Grow(used_ + n, rows);
+void IdTable::Reserve(std::size_t n) {
+  if ((used_ + n) * 2 > entries_.size()) Grow(used_ + n);
 }
 
-void IdTable::Grow(std::size_t min_entries, const std::vector<Row>& rows) {
+// The tag is the whole position hash, so growing never has to touch the rows.
+void IdTable::Grow(std::size_t min_entries) {
   std::size_t capacity = 16;
   while (capacity < min_entries * 2) capacity *= 2;
   std::vector<std::uint64_t> old = std::move(entries_);
   entries_.assign(capacity, 0);
   used_ = 0;
   for (std::uint64_t e : old) {
-    if (e == 0 || e == kTombstone) continue;
-    const auto slot = static_cast<std::uint32_t>((e & 0xFFFFFFFF) - 1);
-    Insert(rows[slot].id(), slot, rows);
+    if (e != 0 && e != kTombstone) Place(e >> 32, static_cast<std::uint32_t>(e & 0xFFFFFFFF) - 1);
   }
 }
 
@@ -95,7 +97,7 @@ void IdTable::Grow(std::size_t min_entries, const std::vector<Row>& rows) {
 class MemoryCursor final : public RecordCursor {
  public:
   MemoryCursor(MemoryDatabase& db, std::vector<std::uint32_t> slots,
-               std::vector<std::uint32_t> projection, bool project, std::size_t batch_size)
+               std::vector<ProjectedField> projection, bool project, std::size_t batch_size)
       : db_(db),
         slots_(std::move(slots)),
         projection_(std::move(projection)),
@@ -120,7 +122,7 @@ class MemoryCursor final : public RecordCursor {
  private:
   MemoryDatabase& db_;
   std::vector<std::uint32_t> slots_;  // 4 bytes per match; records are decoded batch by batch
-  std::vector<std::uint32_t> projection_;
+  std::vector<ProjectedField> projection_;
   bool project_;
   std::size_t batch_size_;
   std::size_t next_ = 0;
@@ -145,7 +147,7 @@ void MemoryDatabase::CheckOpen() const {
 std::string MemoryDatabase::StoreNew(const Record& record, std::string id) {
   const auto slot = static_cast<std::uint32_t>(rows_.size());
   rows_.push_back(Row::Encode(record, id, 1, dictionary_));
-  ids_.Insert(id, slot, rows_);
+  ids_.Insert(id, slot);
   ++live_;
   IndexRow(slot, record);
   return id;
@@ -208,7 +210,7 @@ std::vector<std::string> MemoryDatabase::CreateBatch(const std::vector<Record>& 
     }
   }
   rows_.reserve(rows_.size() + records.size());
-  ids_.Reserve(records.size(), rows_);
+  ids_.Reserve(records.size());
   for (std::size_t i = 0; i < records.size(); ++i) StoreNew(records[i], ids[i]);
   return ids;
 }
@@ -328,9 +330,9 @@ void MemoryDatabase::MaybeCompact() {
   }
   rows_ = std::move(compacted);
   ids_.Clear();
-  ids_.Reserve(rows_.size(), rows_);
+  ids_.Reserve(rows_.size());
   for (std::size_t slot = 0; slot < rows_.size(); ++slot) {
-    ids_.Insert(rows_[slot].id(), static_cast<std::uint32_t>(slot), rows_);
+    ids_.Insert(rows_[slot].id(), static_cast<std::uint32_t>(slot));
   }
   Value scratch;
   for (auto& index : indexes_) {
@@ -347,11 +349,12 @@ std::vector<Record> MemoryDatabase::Search(const Query& query) {
   CheckOpen();
   const std::vector<std::uint32_t> slots = SelectSlots(query, true);
   const bool project = !query.fields().empty();
-  const std::vector<std::uint32_t> projection = project ? ProjectionIds(query.fields())
-                                                        : std::vector<std::uint32_t>();
+  const std::vector<ProjectedField> projection =
+      project ? ProjectionIds(query.fields()) : std::vector<ProjectedField>();
   std::vector<Record> out;
   out.reserve(slots.size());
-  for (std::uint32_t slot : slots) out.push_back(Materialize(slot, project ? &projection : nullptr));
+  for (std::uint32_t slot : slots)
+    out.push_back(Materialize(slot, project ? &projection : nullptr));
   return out;
 }
 
@@ -369,28 +372,28 @@ std::unique_ptr<RecordCursor> MemoryDatabase::StreamRead(const Query& query,
   const bool project = !query.fields().empty();
   return std::make_unique<MemoryCursor>(
       *this, SelectSlots(query, true),
-      project ? ProjectionIds(query.fields()) : std::vector<std::uint32_t>(), project,
+      project ? ProjectionIds(query.fields()) : std::vector<ProjectedField>(), project,
       options.batch_size);
 }
 
 Record MemoryDatabase::Materialize(std::uint32_t slot,
-                                   const std::vector<std::uint32_t>* projection) const {
+                                   const std::vector<ProjectedField>* projection) const {
   return projection ? rows_[slot].DecodeFields(dictionary_, *projection)
                     : rows_[slot].Decode(dictionary_);
 }
 
-std::vector<std::uint32_t> MemoryDatabase::ProjectionIds(
+std::vector<ProjectedField> MemoryDatabase::ProjectionIds(
     const std::vector<std::string>& fields) const {
-  std::vector<std::uint32_t> ids;
+  std::vector<ProjectedField> out;
+  out.reserve(fields.size());
   for (const std::string& field : fields) {
-    auto id = dictionary_.Find(field);
-    if (!id) {
-      const std::size_t dot = field.find('.');
-      if (dot != std::string::npos) id = dictionary_.Find(std::string_view(field).substr(0, dot));
+    ProjectedField projected{dictionary_.Find(field), std::nullopt};
+    if (const std::size_t dot = field.find('.'); dot != std::string::npos) {
+      projected.head_id = dictionary_.Find(std::string_view(field).substr(0, dot));
     }
-    if (id && std::find(ids.begin(), ids.end(), *id) == ids.end()) ids.push_back(*id);
+    out.push_back(projected);
   }
-  return ids;
+  return out;
 }
 
 void MemoryDatabase::CreateIndex(const IndexInfo& info) {
@@ -404,7 +407,8 @@ void MemoryDatabase::CreateIndex(const IndexInfo& info) {
   const RowPath path(info.field, dictionary_);
   Value scratch;
   for (std::size_t slot = 0; slot < rows_.size(); ++slot) {
-    if (rows_[slot]) index->Add(path.Lookup(rows_[slot], scratch), static_cast<std::uint32_t>(slot));
+    if (rows_[slot])
+      index->Add(path.Lookup(rows_[slot], scratch), static_cast<std::uint32_t>(slot));
   }
   indexes_.push_back(std::move(index));
 }

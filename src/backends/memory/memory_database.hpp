@@ -24,24 +24,26 @@
 
 namespace dkdata::internal {
 
-// Maps ids to row slots. Open addressing with linear probing; each entry keeps 32 bits of the hash
-// so that most probes never touch a row.
+// Maps ids to row slots. Open addressing with linear probing; each entry keeps the 32-bit hash of
+// its id, so most probes never touch a row and growing never does. (Slots and capacity stay below
+// 2^32.)
 class IdTable {
  public:
   static constexpr std::uint32_t kNone = 0xFFFFFFFF;
 
   // The slot of id, or kNone.
   std::uint32_t Find(std::string_view id, const std::vector<Row>& rows) const;
-  void Insert(std::string_view id, std::uint32_t slot, const std::vector<Row>& rows);
+  void Insert(std::string_view id, std::uint32_t slot);
   void Erase(std::string_view id, const std::vector<Row>& rows);
   void Clear();
-  void Reserve(std::size_t n, const std::vector<Row>& rows);
+  void Reserve(std::size_t n);
 
  private:
-  static std::uint64_t Hash(std::string_view id);
-  void Grow(std::size_t min_capacity, const std::vector<Row>& rows);
+  static std::uint64_t Tag(std::string_view id);
+  void Place(std::uint64_t tag, std::uint32_t slot);
+  void Grow(std::size_t min_entries);
 
-  // Entry: high 32 bits = hash tag, low 32 = slot + 1; 0 = empty, kTombstone = deleted.
+  // Entry: high 32 bits = hash, low 32 = slot + 1; 0 = empty, kTombstone = deleted.
   static constexpr std::uint64_t kTombstone = ~std::uint64_t{0};
   std::vector<std::uint64_t> entries_;
   std::size_t used_ = 0;  // live entries + tombstones
@@ -95,8 +97,8 @@ class MemoryDatabase final : public Database {
   std::vector<std::uint32_t> SelectSlots(const Query& query, bool apply_paging) const;
   std::optional<std::vector<std::uint32_t>> PlanCandidates(const Expr& expr) const;
   const SecondaryIndex* FindIndex(std::string_view path) const;
-  Record Materialize(std::uint32_t slot, const std::vector<std::uint32_t>* projection) const;
-  std::vector<std::uint32_t> ProjectionIds(const std::vector<std::string>& fields) const;
+  Record Materialize(std::uint32_t slot, const std::vector<ProjectedField>* projection) const;
+  std::vector<ProjectedField> ProjectionIds(const std::vector<std::string>& fields) const;
 
   mutable std::shared_mutex mutex_;
   FieldDictionary dictionary_;

@@ -13,9 +13,12 @@ bool IndexableOperand(const Value& operand) {
     case ValueKind::kBool:
     case ValueKind::kInt:
     case ValueKind::kFloat:
-    case ValueKind::kBytes: return true;
-    case ValueKind::kString: return !Timestamp::Parse(*operand.Get<std::string>());
-    default: return false;
+    case ValueKind::kBytes:
+      return true;
+    case ValueKind::kString:
+      return !Timestamp::Parse(*operand.Get<std::string>());
+    default:
+      return false;
   }
 }
 
@@ -25,24 +28,32 @@ std::optional<Value> SecondaryIndex::Key(const Value* value) {
     case ValueKind::kBool:
     case ValueKind::kInt:
     case ValueKind::kString:
-    case ValueKind::kBytes: return *value;
+    case ValueKind::kBytes:
+      return *value;
     case ValueKind::kFloat: {
       const double d = *value->Get<double>();
       if (std::trunc(d) == d && std::fabs(d) < 9.0e18) return Value(static_cast<std::int64_t>(d));
       return *value;
     }
-    default: return std::nullopt;
+    default:
+      return std::nullopt;
   }
 }
 
 std::size_t SecondaryIndex::ValueHash::operator()(const Value& v) const noexcept {
   switch (v.kind()) {
-    case ValueKind::kBool: return *v.Get<bool>() ? 0x9e37 : 0x7f4a;
-    case ValueKind::kInt: return std::hash<std::int64_t>()(*v.Get<std::int64_t>());
-    case ValueKind::kFloat: return std::hash<double>()(*v.Get<double>());
-    case ValueKind::kString: return std::hash<std::string>()(*v.Get<std::string>());
-    case ValueKind::kBytes: return std::hash<std::string>()(v.Get<Bytes>()->data) ^ 0x5bd1e995;
-    default: return 0;
+    case ValueKind::kBool:
+      return *v.Get<bool>() ? 0x9e37 : 0x7f4a;
+    case ValueKind::kInt:
+      return std::hash<std::int64_t>()(*v.Get<std::int64_t>());
+    case ValueKind::kFloat:
+      return std::hash<double>()(*v.Get<double>());
+    case ValueKind::kString:
+      return std::hash<std::string>()(*v.Get<std::string>());
+    case ValueKind::kBytes:
+      return std::hash<std::string>()(v.Get<Bytes>()->data) ^ 0x5bd1e995;
+    default:
+      return 0;
   }
 }
 
@@ -98,9 +109,9 @@ void SecondaryIndex::Equal(const Value& operand, std::vector<std::uint32_t>& out
 void SecondaryIndex::Range(const Value* low, bool low_inclusive, const Value* high,
                            bool high_inclusive, std::vector<std::uint32_t>& out) const {
   const Value* any_bound = low != nullptr ? low : high;
-  auto it = low == nullptr ? ordered_.begin()
-                           : (low_inclusive ? ordered_.lower_bound(*low)
-                                            : ordered_.upper_bound(*low));
+  auto it = low == nullptr
+                ? ordered_.begin()
+                : (low_inclusive ? ordered_.lower_bound(*low) : ordered_.upper_bound(*low));
   for (; it != ordered_.end(); ++it) {
     // Only values comparable with the bounds qualify; SortCompare groups them by kind.
     if (!CompareValues(it->first, *any_bound)) {

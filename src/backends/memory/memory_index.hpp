@@ -22,8 +22,8 @@
 
 namespace dkdata::internal {
 
-// Whether an operand may be looked up in an index: a scalar that is not a timestamp and not a string
-// that reads as an ISO-8601 date (those compare with timestamps, which indexes do not hold).
+// Whether an operand may be looked up in an index: a scalar that is not a timestamp and not a
+// string that reads as an ISO-8601 date (those compare with timestamps, which indexes do not hold).
 bool IndexableOperand(const Value& operand);
 
 class SecondaryIndex {

@@ -67,8 +67,12 @@ void EncodeObject(std::string& out, const Object& o) {
 
 void EncodeValue(std::string& out, const Value& v) {
   switch (v.kind()) {
-    case ValueKind::kNull: out.push_back(kTagNull); break;
-    case ValueKind::kBool: out.push_back(*v.Get<bool>() ? kTagTrue : kTagFalse); break;
+    case ValueKind::kNull:
+      out.push_back(kTagNull);
+      break;
+    case ValueKind::kBool:
+      out.push_back(*v.Get<bool>() ? kTagTrue : kTagFalse);
+      break;
     case ValueKind::kInt:
       out.push_back(kTagInt);
       PutVarint(out, ZigZag(*v.Get<std::int64_t>()));
@@ -133,10 +137,18 @@ void DecodeObject(const std::uint8_t*& p, Object& out) {
 
 void DecodeValue(const std::uint8_t*& p, Value& out) {
   switch (*p++) {
-    case kTagNull: out = Value(); return;
-    case kTagFalse: out = false; return;
-    case kTagTrue: out = true; return;
-    case kTagInt: out = UnZigZag(GetVarint(p)); return;
+    case kTagNull:
+      out = Value();
+      return;
+    case kTagFalse:
+      out = false;
+      return;
+    case kTagTrue:
+      out = true;
+      return;
+    case kTagInt:
+      out = UnZigZag(GetVarint(p));
+      return;
     case kTagFloat: {
       double d;
       std::memcpy(&d, p, 8);
@@ -153,8 +165,12 @@ void DecodeValue(const std::uint8_t*& p, Value& out) {
       }
       return;
     }
-    case kTagBytes: out = Bytes{std::string(GetString(p))}; return;
-    case kTagTimestamp: out = Timestamp{UnZigZag(GetVarint(p))}; return;
+    case kTagBytes:
+      out = Bytes{std::string(GetString(p))};
+      return;
+    case kTagTimestamp:
+      out = Timestamp{UnZigZag(GetVarint(p))};
+      return;
     case kTagList: {
       const std::size_t n = GetVarint(p);
       List list(n);
@@ -176,7 +192,8 @@ void DecodeValue(const std::uint8_t*& p, Value& out) {
       out = std::move(vec);
       return;
     }
-    default: throw Error(ErrorCode::kInternal, "corrupt row in memory store", "memory");
+    default:
+      throw Error(ErrorCode::kInternal, "corrupt row in memory store", "memory");
   }
 }
 
@@ -212,17 +229,29 @@ const std::uint8_t* FieldsStart(const std::uint8_t* bytes) {
 
 // ---- FieldDictionary ----
 
-std::uint32_t FieldDictionary::Intern(std::string_view name) {
-  auto it = ids_.find(std::string(name));
-  if (it != ids_.end()) return it->second;
-  const auto id = static_cast<std::uint32_t>(names_.size());
-  names_.emplace_back(name);
-  ids_.emplace(names_.back(), id);
+std::uint32_t FieldDictionary::Intern(std::string_view name, std::size_t position) {
+  const bool hinted = position < 64;
+  if (hinted && position < last_at_position_.size()) {
+    const std::uint32_t guess = last_at_position_[position];
+    if (names_[guess] == name) return guess;
+  }
+  std::uint32_t id;
+  if (auto it = ids_.find(name); it != ids_.end()) {
+    id = it->second;
+  } else {
+    id = static_cast<std::uint32_t>(names_.size());
+    names_.emplace_back(name);
+    ids_.emplace(names_.back(), id);
+  }
+  if (hinted) {
+    if (position >= last_at_position_.size()) last_at_position_.resize(position + 1, id);
+    last_at_position_[position] = id;
+  }
   return id;
 }
 
 std::optional<std::uint32_t> FieldDictionary::Find(std::string_view name) const {
-  auto it = ids_.find(std::string(name));
+  auto it = ids_.find(name);
   if (it == ids_.end()) return std::nullopt;
   return it->second;
 }
@@ -236,15 +265,25 @@ Row Row::Encode(const Record& record, std::string_view id, std::uint64_t version
   PutString(buf, id);
   PutVarint(buf, version);
   PutVarint(buf, record.size());
-  std::string value_buf;
+  std::size_t position = 0;
   for (const Field& f : record.fields()) {
-    PutVarint(buf, dictionary.Intern(f.name));
+    PutVarint(buf, dictionary.Intern(f.name, position++));
     const bool has_metadata = !f.metadata.empty();
-    buf.push_back(static_cast<char>(static_cast<std::uint8_t>(f.type) |
-                                    (has_metadata ? kHasMetadata : 0)));
-    value_buf.clear();
-    EncodeValue(value_buf, f.value);
-    PutString(buf, value_buf);
+    buf.push_back(
+        static_cast<char>(static_cast<std::uint8_t>(f.type) | (has_metadata ? kHasMetadata : 0)));
+    // Encode the value in place after a one-byte length; values of 128 bytes or more (rare) need a
+    // longer varint, and the value is moved right to make room.
+    const std::size_t length_at = buf.size();
+    buf.push_back('\0');
+    EncodeValue(buf, f.value);
+    const std::size_t value_size = buf.size() - length_at - 1;
+    if (value_size < 0x80) {
+      buf[length_at] = static_cast<char>(value_size);
+    } else {
+      std::string length;
+      PutVarint(length, value_size);
+      buf.replace(length_at, 1, length);
+    }
     if (has_metadata) EncodeObject(buf, f.metadata);
   }
   buf.push_back(record.metadata().empty() ? 0 : 1);
@@ -282,40 +321,46 @@ Record Row::Decode(const FieldDictionary& dictionary) const {
   const std::uint8_t* fields = p;
   const std::size_t count = GetVarint(fields);
   record.mutable_fields().reserve(count);
-  const std::uint8_t* end = ForEachField(p, [&](std::uint32_t name_id, std::uint8_t type,
-                                               const std::uint8_t* value) {
-    Field& f = record.mutable_fields().emplace_back();
-    f.name = dictionary.Name(name_id);
-    f.type = static_cast<FieldType>(type & ~kHasMetadata);
-    DecodeValue(value, f.value);
-    if (type & kHasMetadata) DecodeObject(value, f.metadata);
-    return false;
-  });
+  const std::uint8_t* end =
+      ForEachField(p, [&](std::uint32_t name_id, std::uint8_t type, const std::uint8_t* value) {
+        Field& f = record.mutable_fields().emplace_back();
+        f.name = dictionary.Name(name_id);
+        f.type = static_cast<FieldType>(type & ~kHasMetadata);
+        DecodeValue(value, f.value);
+        if (type & kHasMetadata) DecodeObject(value, f.metadata);
+        return false;
+      });
   if (*end++) DecodeObject(end, record.metadata());
   return record;
 }
 
 Record Row::DecodeFields(const FieldDictionary& dictionary,
-                         const std::vector<std::uint32_t>& name_ids) const {
+                         const std::vector<ProjectedField>& fields) const {
   Record record;
   const std::uint8_t* p = bytes_.get() + 4;
   record.set_id(std::string(GetString(p)));
   record.set_version(GetVarint(p));
-  const std::uint8_t* end = ForEachField(p, [](std::uint32_t, std::uint8_t, const std::uint8_t*) {
-    return false;
-  });
+  const std::uint8_t* end =
+      ForEachField(p, [](std::uint32_t, std::uint8_t, const std::uint8_t*) { return false; });
   if (*end++) DecodeObject(end, record.metadata());
-  for (std::uint32_t wanted : name_ids) {
+  auto take = [&](std::uint32_t wanted) {
+    bool found = false;
     ForEachField(p, [&](std::uint32_t name_id, std::uint8_t type, const std::uint8_t* value) {
       if (name_id != wanted) return false;
-      Field f;
+      found = true;
+      if (record.FindField(dictionary.Name(name_id)) != nullptr) return true;
+      Field& f = record.mutable_fields().emplace_back();
       f.name = dictionary.Name(name_id);
       f.type = static_cast<FieldType>(type & ~kHasMetadata);
       DecodeValue(value, f.value);
       if (type & kHasMetadata) DecodeObject(value, f.metadata);
-      record.Set(std::move(f));
       return true;
     });
+    return found;
+  };
+  for (const ProjectedField& field : fields) {
+    if (field.whole_id && take(*field.whole_id)) continue;
+    if (field.head_id) take(*field.head_id);
   }
   return record;
 }

@@ -1,10 +1,10 @@
 // src/backends/memory/memory_rows.hpp: the compact encoding of records held by the memory backend.
 //
-// A stored record is one heap block ("row"): its id, version and fields, with field names replaced by
-// ids from a FieldDictionary shared by the whole store, and values in a tagged binary form (varints
-// for integers and lengths). A row of eight typical fields takes well under its compact JSON size,
-// and a single field can be found and decoded without decoding the others, which is what filters,
-// sort keys and projections need.
+// A stored record is one heap block ("row"): its id, version and fields, with field names replaced
+// by ids from a FieldDictionary shared by the whole store, and values in a tagged binary form
+// (varints for integers and lengths). A row of eight typical fields takes well under its compact
+// JSON size, and a single field can be found and decoded without decoding the others, which is what
+// filters, sort keys and projections need.
 //
 // Layout: u32 total size | varint id length, id bytes | varint version | varint field count |
 //   per field: varint name id, u8 field type (bit 7: has metadata), varint value size, value
@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -31,13 +32,28 @@ namespace dkdata::internal {
 
 class FieldDictionary {
  public:
-  std::uint32_t Intern(std::string_view name);
+  // The id of name, adding it when new. position is the field's place in its record: records of
+  // one store mostly share a layout, so the name seen last at that place is tried first.
+  std::uint32_t Intern(std::string_view name, std::size_t position = SIZE_MAX);
   std::optional<std::uint32_t> Find(std::string_view name) const;
   const std::string& Name(std::uint32_t id) const { return names_[id]; }
 
  private:
-  std::unordered_map<std::string, std::uint32_t> ids_;
+  struct NameHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept {
+      return std::hash<std::string_view>()(s);
+    }
+  };
+  std::unordered_map<std::string, std::uint32_t, NameHash, std::equal_to<>> ids_;
   std::vector<std::string> names_;
+  std::vector<std::uint32_t> last_at_position_;  // name id last seen at each field position
+};
+
+// A projected name: the field of exactly that name, else (for "a.b") the top-level field "a".
+struct ProjectedField {
+  std::optional<std::uint32_t> whole_id;
+  std::optional<std::uint32_t> head_id;
 };
 
 // One encoded record. Move-only.
@@ -54,9 +70,9 @@ class Row {
 
   // Decodes the whole record (id and version set).
   Record Decode(const FieldDictionary& dictionary) const;
-  // Decodes only the named fields (by dictionary id, in the order given), for projections.
+  // Decodes only the projected fields, in the order given, for projections.
   Record DecodeFields(const FieldDictionary& dictionary,
-                      const std::vector<std::uint32_t>& name_ids) const;
+                      const std::vector<ProjectedField>& fields) const;
   // Decodes one top-level field's value into out; returns false when the row lacks the field.
   bool DecodeField(std::uint32_t name_id, Value& out) const;
 

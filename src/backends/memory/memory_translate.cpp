@@ -121,8 +121,8 @@ std::optional<std::vector<std::uint32_t>> MemoryDatabase::PlanCandidates(const E
           if (!ordered || !IndexableOperand(f.value)) return std::nullopt;
           const bool lower = f.op == Op::kGt || f.op == Op::kGte;
           const bool inclusive = f.op == Op::kGte || f.op == Op::kLte;
-          index->Range(lower ? &f.value : nullptr, inclusive, lower ? nullptr : &f.value,
-                       inclusive, out);
+          index->Range(lower ? &f.value : nullptr, inclusive, lower ? nullptr : &f.value, inclusive,
+                       out);
           return out;
         }
         case Op::kBetween: {
@@ -137,7 +137,8 @@ std::optional<std::vector<std::uint32_t>> MemoryDatabase::PlanCandidates(const E
           if (!ordered) return std::nullopt;
           index->Prefix(f.value.AsString(), out);
           return out;
-        default: return std::nullopt;
+        default:
+          return std::nullopt;
       }
     }
     case Expr::Kind::kAnd: {
@@ -160,7 +161,8 @@ std::optional<std::vector<std::uint32_t>> MemoryDatabase::PlanCandidates(const E
       }
       return all;
     }
-    case Expr::Kind::kNot: return std::nullopt;
+    case Expr::Kind::kNot:
+      return std::nullopt;
   }
   return std::nullopt;
 }
@@ -174,8 +176,9 @@ std::vector<std::uint32_t> MemoryDatabase::SelectSlots(const Query& query,
   std::optional<std::vector<std::uint32_t>> candidates;
   if (!filter.always_true()) {
     candidates = PlanCandidates(query.where());
-    // Past about an eighth of the rows, visiting candidates in slot order costs more than a scan.
-    if (candidates && candidates->size() > rows_.size() / 8) candidates.reset();
+    // Past about 1/32 of the rows, gathering, sorting and visiting candidates costs more than a
+    // scan (measured: a 10 % range through the ordered index took 3x the scan).
+    if (candidates && candidates->size() > rows_.size() / 32) candidates.reset();
     if (candidates) SortUnique(*candidates);  // store order, as a scan would visit them
   }
   const std::size_t n = candidates ? candidates->size() : rows_.size();
@@ -232,8 +235,8 @@ std::vector<std::uint32_t> MemoryDatabase::SelectSlots(const Query& query,
     out.reserve(entries.size());
     for (const SortEntry& e : entries) out.push_back(e.slot);
   }
-  if (offset > 0) out.erase(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(
-                                                          std::min(offset, out.size())));
+  if (offset > 0)
+    out.erase(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(std::min(offset, out.size())));
   return out;
 }
 
