@@ -60,7 +60,8 @@ struct Filter {
   friend bool operator==(const Filter&, const Filter&) = default;
 };
 
-// A node of the filter tree. An AND with no children is true; an OR with no children is false.
+// A node of the filter tree. An AND with no children is true; an OR with no children is false;
+// And/Or of a single child return that child, so every tree has exactly one text form.
 class Expr {
  public:
   enum class Kind : std::uint8_t { kFilter, kAnd, kOr, kNot };

@@ -75,6 +75,7 @@ Expr Expr::Leaf(Filter filter) {
 }
 
 Expr Expr::And(std::vector<Expr> children) {
+  if (children.size() == 1) return std::move(children.front());  // a group of one is its child
   Expr e;
   e.kind_ = Kind::kAnd;
   e.children_ = std::move(children);
@@ -82,6 +83,7 @@ Expr Expr::And(std::vector<Expr> children) {
 }
 
 Expr Expr::Or(std::vector<Expr> children) {
+  if (children.size() == 1) return std::move(children.front());
   Expr e;
   e.kind_ = Kind::kOr;
   e.children_ = std::move(children);
@@ -113,15 +115,20 @@ Expr Join(Expr::Kind kind, Expr a, Expr b) {
       children.push_back(std::move(*e));
     }
   }
-  return kind == Expr::Kind::kAnd ? Expr::And(std::move(children))
-                                  : Expr::Or(std::move(children));
+  return kind == Expr::Kind::kAnd ? Expr::And(std::move(children)) : Expr::Or(std::move(children));
 }
 
 }  // namespace
 
-Expr operator&&(Expr a, Expr b) { return Join(Expr::Kind::kAnd, std::move(a), std::move(b)); }
-Expr operator||(Expr a, Expr b) { return Join(Expr::Kind::kOr, std::move(a), std::move(b)); }
-Expr operator!(Expr a) { return Expr::Not(std::move(a)); }
+Expr operator&&(Expr a, Expr b) {
+  return Join(Expr::Kind::kAnd, std::move(a), std::move(b));
+}
+Expr operator||(Expr a, Expr b) {
+  return Join(Expr::Kind::kOr, std::move(a), std::move(b));
+}
+Expr operator!(Expr a) {
+  return Expr::Not(std::move(a));
+}
 
 // ---- Query builder ----
 
