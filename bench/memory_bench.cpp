@@ -179,8 +179,7 @@ int main(int argc, char** argv) {
     return s;
   };
   const Query eq = Query().Filter("category", Op::kEq, "cat_042");
-  const Query range =
-      Query().Filter("score", Op::kGte, 50.0).Filter("score", Op::kLt, 60.0);
+  const Query range = Query().Filter("score", Op::kGte, 50.0).Filter("score", Op::kLt, 60.0);
   const double eq_scan = time_queries("search EQ 0.1% (scan)", eq, quick ? 20 : 5);
   const double range_scan = time_queries("search range 10% (scan)", range, quick ? 10 : 3);
   db->CreateIndex({"category", dkdata::IndexKind::kHash});

@@ -1,6 +1,6 @@
 // bench/workload.hpp: the generated records every dkdata benchmark uses. The Python reference
-// script (bench/reference/bench_reference.py) generates the very same records from the same formula,
-// so the two are measured on identical data.
+// script (bench/reference/bench_reference.py) generates the very same records from the same
+// formula, so the two are measured on identical data.
 #pragma once
 
 #include <cstdint>
@@ -35,7 +35,7 @@ inline std::string UuidFrom(std::uint64_t hi, std::uint64_t lo) {
 // Record i: a UUID id and 8 fields of mixed types. category has 1000 values (0.1 % selectivity).
 inline Record MakeRecord(std::uint64_t i) {
   auto r = [i](std::uint64_t k) { return SplitMix64(0x5EED + i * 16 + k); };
-  static const char* const kCities[] = {"SF",     "NYC",     "LA",     "Chicago", "Boston",
+  static const char* const kCities[] = {"SF",      "NYC",    "LA",     "Chicago", "Boston",
                                         "Seattle", "Austin", "Denver", "Miami",   "Portland"};
   char name[16], category[16], tag1[8], tag2[8];
   std::snprintf(name, sizeof name, "user_%07llu", static_cast<unsigned long long>(i));

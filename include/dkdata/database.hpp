@@ -2,11 +2,13 @@
 //
 // Contracts shared by all backends (tested by tests/conformance/):
 // - Create fails with Error(kAlreadyExists) when the id is stored already; it returns the id used
-//   (explicit id, else the record's "id" field, else a new UUIDv4). The caller's record is not changed.
+//   (explicit id, else the record's "id" field, else a new UUIDv4). The caller's record is not
+//   changed.
 // - Read of an absent id returns nullopt; Update/Delete of an absent id return false.
-// - Every stored record has a version: 1 after create, +1 on each update or upsert. Update and Upsert
-//   with expected_version fail with Error(kConflict) when the stored version differs (for Update of an
-//   absent id with an expected_version: kConflict too, since the caller expected it to exist).
+// - Every stored record has a version: 1 after create, +1 on each update or upsert. Update and
+// Upsert
+//   with expected_version fail with Error(kConflict) when the stored version differs (for Update of
+//   an absent id with an expected_version: kConflict too, since the caller expected it to exist).
 // - Records read back have their id and version set.
 // - Search follows docs/query-semantics.md exactly, whatever the backend runs natively.
 //
@@ -29,13 +31,13 @@ namespace dkdata {
 
 // What a backend can do, declared by it and asked by callers and the conformance suite.
 struct Capabilities {
-  bool persistent = false;         // data outlives the process
-  bool transactions = false;       // multi-operation transactions
-  bool atomic_batch = false;       // create_batch is all-or-nothing
-  bool secondary_indexes = false;  // CreateIndex is supported
-  bool native_full_text = false;   // full-text search runs in the backend
-  bool vector_search = false;      // nearest-neighbour search runs in the backend
-  bool concurrent_readers = false; // reads may run in parallel with each other
+  bool persistent = false;          // data outlives the process
+  bool transactions = false;        // multi-operation transactions
+  bool atomic_batch = false;        // create_batch is all-or-nothing
+  bool secondary_indexes = false;   // CreateIndex is supported
+  bool native_full_text = false;    // full-text search runs in the backend
+  bool vector_search = false;       // nearest-neighbour search runs in the backend
+  bool concurrent_readers = false;  // reads may run in parallel with each other
 };
 
 // Kinds of secondary index.
@@ -54,8 +56,8 @@ struct IndexInfo {
 class RecordCursor {
  public:
   virtual ~RecordCursor() = default;
-  // Fills batch (cleared first) with up to the cursor's batch size; returns false when no record was
-  // left to read (batch is then empty).
+  // Fills batch (cleared first) with up to the cursor's batch size; returns false when no record
+  // was left to read (batch is then empty).
   virtual bool NextBatch(std::vector<Record>& batch) = 0;
 };
 
@@ -78,7 +80,7 @@ struct StreamResult {
   std::size_t processed = 0;
   std::size_t succeeded = 0;
   std::size_t failed = 0;
-  std::size_t skipped = 0;  // items not attempted after stop_on_error stopped the stream
+  std::size_t skipped = 0;          // items not attempted after stop_on_error stopped the stream
   std::vector<StreamError> errors;  // the first 100 failures
 };
 
@@ -108,8 +110,8 @@ class Database {
   std::string Upsert(const Record& record);
 
   // ---- Batches ----
-  // All-or-nothing where capabilities().atomic_batch: on any failure nothing is stored and the error
-  // names the failing item's index. Otherwise the items before the failure stay stored.
+  // All-or-nothing where capabilities().atomic_batch: on any failure nothing is stored and the
+  // error names the failing item's index. Otherwise the items before the failure stay stored.
   virtual std::vector<std::string> CreateBatch(const std::vector<Record>& records);
   virtual std::vector<std::optional<Record>> ReadBatch(const std::vector<std::string>& ids);
   // Per-item results: false where the id was absent.
@@ -125,8 +127,7 @@ class Database {
   virtual std::size_t Clear() = 0;
 
   // ---- Streaming ----
-  virtual std::unique_ptr<RecordCursor> StreamRead(const Query& query,
-                                                   StreamOptions options = {});
+  virtual std::unique_ptr<RecordCursor> StreamRead(const Query& query, StreamOptions options = {});
   virtual StreamResult StreamWrite(const RecordSource& source, StreamOptions options = {});
 
   // ---- Indexes (capabilities().secondary_indexes) ----

@@ -7,7 +7,8 @@
 // Backends built into the library register themselves; an embedding application may register its
 // own with BackendRegistry::Register before use.
 //
-// Thread-safety: lookups and construction may run from any thread; Register must not race with them.
+// Thread-safety: lookups and construction may run from any thread; Register must not race with
+// them.
 #pragma once
 
 #include <functional>
@@ -24,12 +25,12 @@ namespace dkdata {
 using BackendFactory = std::function<std::unique_ptr<Database>(const Object& options)>;
 
 struct BackendInfo {
-  std::string name;                  // "memory"
-  std::vector<std::string> aliases;  // "mem"
+  std::string name;                      // "memory"
+  std::vector<std::string> aliases;      // "mem"
   std::vector<std::string> url_schemes;  // "memory"
   std::string description;
-  bool available = true;             // false when built without its dependency
-  std::string unavailable_reason;    // what to install or enable when !available
+  bool available = true;           // false when built without its dependency
+  std::string unavailable_reason;  // what to install or enable when !available
   BackendFactory factory;
   // Turns the rest of a URL ("//host:port/path?x=y" after "scheme:") into options; may be empty for
   // backends whose URLs carry nothing.

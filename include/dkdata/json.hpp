@@ -1,12 +1,14 @@
 // dkdata/json.hpp: JSON encoding of values and records.
 //
 // Records have two JSON forms, as in the reference implementation:
-// - structured: {"id": .., "fields": {name: {"name", "value", "type", "metadata"}}, "metadata": {..}}
+// - structured: {"id": .., "fields": {name: {"name", "value", "type", "metadata"}}, "metadata":
+// {..}}
 //   The field type says how to read the value back, so every type round-trips: datetime as an
 //   ISO-8601 UTC string, binary as base64, vector as a list of numbers.
-// - flat: {field: value, ..., "_id": ..}. JSON has no datetime, bytes or vector: when a record holds
-//   any, the flat form adds "_types": {field: type} for those fields so they round-trip too; readers
-//   that do not know "_types" still see plain JSON values.
+// - flat: {field: value, ..., "_id": ..}. JSON has no datetime, bytes or vector: when a record
+// holds
+//   any, the flat form adds "_types": {field: type} for those fields so they round-trip too;
+//   readers that do not know "_types" still see plain JSON values.
 // A "_version" key carries the stored version in both forms when it is not 0.
 //
 // NaN and ±infinity are not JSON: the encoder rejects them with Error(kInvalidArgument) naming the
@@ -36,8 +38,8 @@ Value ParseJson(std::string_view text);
 std::string RecordToJson(const Record& record, RecordFormat format = RecordFormat::kStructured);
 void AppendRecordJson(std::string& out, const Record& record,
                       RecordFormat format = RecordFormat::kStructured);
-// Reads either form: an object with a "fields" object whose members are field objects is structured,
-// anything else is flat ("_id" or "id" gives the id).
+// Reads either form: an object with a "fields" object whose members are field objects is
+// structured, anything else is flat ("_id" or "id" gives the id).
 Record RecordFromJson(std::string_view text);
 Record RecordFromJsonValue(const Value& value);
 

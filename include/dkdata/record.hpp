@@ -1,8 +1,9 @@
 // dkdata/record.hpp: FieldType, Field and Record, the unit every backend stores.
 //
-// A Record is an optional id (the storage key), named fields in insertion order, record metadata and
-// a version. Field names are unique within a record. Dotted paths ("address.city") reach into object
-// and list values: Get() first looks for a field with exactly that name, then follows the path.
+// A Record is an optional id (the storage key), named fields in insertion order, record metadata
+// and a version. Field names are unique within a record. Dotted paths ("address.city") reach into
+// object and list values: Get() first looks for a field with exactly that name, then follows the
+// path.
 //
 // Ids follow the reference implementation: an explicit id, else a data field named "id", else (when
 // stored) a generated UUIDv4. Databases return records with their id and version set; they never

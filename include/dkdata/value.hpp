@@ -1,13 +1,13 @@
 // dkdata/value.hpp: the dynamically typed Value stored in record fields.
 //
-// A Value is one of: null, bool, int64, float64, string (UTF-8), bytes, timestamp (UTC, microseconds
-// since the Unix epoch), list, object (string keys, insertion order kept) or vector (float32 array).
-// Scalars live inline (no heap); strings use the small-string buffer when short. Values are regular
-// C++ values: copy is deep, move is cheap.
+// A Value is one of: null, bool, int64, float64, string (UTF-8), bytes, timestamp (UTC,
+// microseconds since the Unix epoch), list, object (string keys, insertion order kept) or vector
+// (float32 array). Scalars live inline (no heap); strings use the small-string buffer when short.
+// Values are regular C++ values: copy is deep, move is cheap.
 //
-// Equality (operator==) is structural and strict: 1 == 1.0 is false here, because the two values have
-// different types. Query comparison (see query.hpp and docs/query-semantics.md) compares ints and
-// floats numerically; that rule lives in the query layer, not in Value.
+// Equality (operator==) is structural and strict: 1 == 1.0 is false here, because the two values
+// have different types. Query comparison (see query.hpp and docs/query-semantics.md) compares ints
+// and floats numerically; that rule lives in the query layer, not in Value.
 //
 // Thread-safety: a Value is safe to read from many threads at once; writes need external locking.
 #pragma once
@@ -52,9 +52,9 @@ struct Timestamp {
   std::int64_t micros = 0;  // since 1970-01-01T00:00:00Z
   friend auto operator<=>(const Timestamp&, const Timestamp&) = default;
 
-  // Parses ISO-8601 / RFC 3339 ("2024-05-01", "2024-05-01T10:00:00", "...Z", "...+02:00", fractional
-  // seconds up to microseconds). A time without an offset is taken as UTC. Returns nullopt when the
-  // text is not such a date.
+  // Parses ISO-8601 / RFC 3339 ("2024-05-01", "2024-05-01T10:00:00", "...Z", "...+02:00",
+  // fractional seconds up to microseconds). A time without an offset is taken as UTC. Returns
+  // nullopt when the text is not such a date.
   static std::optional<Timestamp> Parse(std::string_view text) noexcept;
   // "2024-05-01T08:00:00Z", with ".ffffff" only when the microseconds are not zero.
   std::string ToIso() const;
@@ -80,12 +80,13 @@ class Object {
   // Removes key; returns whether it was there.
   bool Erase(std::string_view key);
 
-  bool empty() const noexcept { return members_.empty(); }
-  std::size_t size() const noexcept { return members_.size(); }
+  // (Defined after Value: Member is complete only there.)
+  bool empty() const noexcept;
+  std::size_t size() const noexcept;
   const std::vector<Member>& members() const noexcept { return members_; }
-  auto begin() const noexcept { return members_.begin(); }
-  auto end() const noexcept { return members_.end(); }
-  void Reserve(std::size_t n) { members_.reserve(n); }
+  std::vector<Member>::const_iterator begin() const noexcept;
+  std::vector<Member>::const_iterator end() const noexcept;
+  void Reserve(std::size_t n);
 
   friend bool operator==(const Object& a, const Object& b);
 
@@ -114,7 +115,9 @@ class Value {
 
   ValueKind kind() const noexcept { return static_cast<ValueKind>(data_.index()); }
   bool is_null() const noexcept { return kind() == ValueKind::kNull; }
-  bool is_number() const noexcept { return kind() == ValueKind::kInt || kind() == ValueKind::kFloat; }
+  bool is_number() const noexcept {
+    return kind() == ValueKind::kInt || kind() == ValueKind::kFloat;
+  }
 
   // Typed access. Get<T>() returns nullptr when the value holds another kind; T is one of bool,
   // std::int64_t, double, std::string, Bytes, Timestamp, List, Object, Vector.
@@ -126,7 +129,8 @@ class Value {
   T* Get() noexcept {
     return std::get_if<T>(&data_);
   }
-  // Checked access: throws Error(kInvalidArgument) naming both kinds when the value holds another kind.
+  // Checked access: throws Error(kInvalidArgument) naming both kinds when the value holds another
+  // kind.
   bool AsBool() const;
   std::int64_t AsInt() const;
   double AsDouble() const;  // int or float, as double
@@ -137,8 +141,8 @@ class Value {
   const Object& AsObject() const;
   const Vector& AsVector() const;
 
-  // Follows a dotted path ("address.city", "tags.0") through objects and lists. An empty path is this
-  // value. Returns nullptr when a step is missing or the value is not a container.
+  // Follows a dotted path ("address.city", "tags.0") through objects and lists. An empty path is
+  // this value. Returns nullptr when a step is missing or the value is not a container.
   const Value* FindPath(std::string_view path) const noexcept;
 
   // A compact JSON-like rendering for messages and tables (strings unquoted at the top level).
@@ -153,6 +157,8 @@ class Value {
       data_;
 };
 
-inline bool operator==(const Object& a, const Object& b) { return a.members_ == b.members_; }
+inline bool operator==(const Object& a, const Object& b) {
+  return a.members_ == b.members_;
+}
 
 }  // namespace dkdata

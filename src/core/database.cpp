@@ -44,8 +44,8 @@ std::vector<std::string> Database::CreateBatch(const std::vector<Record>& record
     try {
       ids.push_back(Create(records[i]));
     } catch (const Error& e) {
-      throw Error(e.code(), "create_batch item " + std::to_string(i) + ": " + e.what(),
-                  e.backend(), e.native_code());
+      throw Error(e.code(), "create_batch item " + std::to_string(i) + ": " + e.what(), e.backend(),
+                  e.native_code());
     }
   }
   return ids;
@@ -112,8 +112,12 @@ void Database::CreateIndex(const IndexInfo& index) {
               std::string(backend_name()));
 }
 
-bool Database::DropIndex(std::string_view) { return false; }
+bool Database::DropIndex(std::string_view) {
+  return false;
+}
 
-std::vector<IndexInfo> Database::ListIndexes() const { return {}; }
+std::vector<IndexInfo> Database::ListIndexes() const {
+  return {};
+}
 
 }  // namespace dkdata

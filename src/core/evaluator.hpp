@@ -32,9 +32,7 @@ class RecordFieldSource final : public FieldSource {
  public:
   RecordFieldSource(const Record& record, const std::vector<std::string>& paths)
       : record_(record), paths_(paths) {}
-  const Value* Lookup(std::size_t path_index) override {
-    return record_.Get(paths_[path_index]);
-  }
+  const Value* Lookup(std::size_t path_index) override { return record_.Get(paths_[path_index]); }
 
  private:
   const Record& record_;

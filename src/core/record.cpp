@@ -77,18 +77,25 @@ std::optional<std::int64_t> IntegralDouble(double d) {
 
 Value ToStringValue(const Value& v) {
   switch (v.kind()) {
-    case ValueKind::kString: return v;
-    case ValueKind::kBool: return std::string(v.AsBool() ? "true" : "false");
-    case ValueKind::kTimestamp: return v.AsTimestamp().ToIso();
-    case ValueKind::kBytes: return Base64Encode(v.AsBytes().data);
-    default: return ToJson(v);  // numbers, lists, objects, vectors: their JSON text
+    case ValueKind::kString:
+      return v;
+    case ValueKind::kBool:
+      return std::string(v.AsBool() ? "true" : "false");
+    case ValueKind::kTimestamp:
+      return v.AsTimestamp().ToIso();
+    case ValueKind::kBytes:
+      return Base64Encode(v.AsBytes().data);
+    default:
+      return ToJson(v);  // numbers, lists, objects, vectors: their JSON text
   }
 }
 
 Value ToInteger(const Value& v, FieldType type) {
   switch (v.kind()) {
-    case ValueKind::kInt: return v;
-    case ValueKind::kBool: return std::int64_t{v.AsBool() ? 1 : 0};
+    case ValueKind::kInt:
+      return v;
+    case ValueKind::kBool:
+      return std::int64_t{v.AsBool() ? 1 : 0};
     case ValueKind::kFloat:
       if (auto i = IntegralDouble(v.AsDouble())) return *i;
       ThrowConversion(v, type, "it has a fractional part");
@@ -99,29 +106,39 @@ Value ToInteger(const Value& v, FieldType type) {
       }
       ThrowConversion(v, type, "not an integer");
     }
-    case ValueKind::kTimestamp: return v.AsTimestamp().micros / 1000000;  // Unix seconds
-    default: ThrowConversion(v, type);
+    case ValueKind::kTimestamp:
+      return v.AsTimestamp().micros / 1000000;  // Unix seconds
+    default:
+      ThrowConversion(v, type);
   }
 }
 
 Value ToFloat(const Value& v, FieldType type) {
   switch (v.kind()) {
-    case ValueKind::kFloat: return v;
-    case ValueKind::kInt: return static_cast<double>(v.AsInt());
-    case ValueKind::kBool: return v.AsBool() ? 1.0 : 0.0;
+    case ValueKind::kFloat:
+      return v;
+    case ValueKind::kInt:
+      return static_cast<double>(v.AsInt());
+    case ValueKind::kBool:
+      return v.AsBool() ? 1.0 : 0.0;
     case ValueKind::kString:
       if (auto d = ParseDouble(v.AsString())) return *d;
       ThrowConversion(v, type, "not a number");
-    case ValueKind::kTimestamp: return static_cast<double>(v.AsTimestamp().micros) / 1e6;
-    default: ThrowConversion(v, type);
+    case ValueKind::kTimestamp:
+      return static_cast<double>(v.AsTimestamp().micros) / 1e6;
+    default:
+      ThrowConversion(v, type);
   }
 }
 
 Value ToBoolean(const Value& v, FieldType type) {
   switch (v.kind()) {
-    case ValueKind::kBool: return v;
-    case ValueKind::kInt: return v.AsInt() != 0;
-    case ValueKind::kFloat: return v.AsDouble() != 0.0;
+    case ValueKind::kBool:
+      return v;
+    case ValueKind::kInt:
+      return v.AsInt() != 0;
+    case ValueKind::kFloat:
+      return v.AsDouble() != 0.0;
     case ValueKind::kString: {
       const std::string_view s = Trim(v.AsString());
       for (std::string_view t : {"true", "yes", "y", "on", "1"}) {
@@ -132,39 +149,46 @@ Value ToBoolean(const Value& v, FieldType type) {
       }
       ThrowConversion(v, type, "expected true/false, yes/no, on/off or 1/0");
     }
-    default: ThrowConversion(v, type);
+    default:
+      ThrowConversion(v, type);
   }
 }
 
 Value ToDatetime(const Value& v, FieldType type) {
   switch (v.kind()) {
-    case ValueKind::kTimestamp: return v;
+    case ValueKind::kTimestamp:
+      return v;
     case ValueKind::kString:
       if (auto t = Timestamp::Parse(Trim(v.AsString()))) return *t;
       ThrowConversion(v, type, "not an ISO-8601 date");
-    case ValueKind::kInt: return Timestamp{v.AsInt() * 1000000};  // Unix seconds
+    case ValueKind::kInt:
+      return Timestamp{v.AsInt() * 1000000};  // Unix seconds
     case ValueKind::kFloat: {
       const double micros = std::round(v.AsDouble() * 1e6);
       if (!std::isfinite(micros) || std::fabs(micros) > 9.2e18) ThrowConversion(v, type);
       return Timestamp{static_cast<std::int64_t>(micros)};
     }
-    default: ThrowConversion(v, type);
+    default:
+      ThrowConversion(v, type);
   }
 }
 
 Value ToBinary(const Value& v, FieldType type) {
   switch (v.kind()) {
-    case ValueKind::kBytes: return v;
+    case ValueKind::kBytes:
+      return v;
     case ValueKind::kString:
       if (auto b = Base64Decode(Trim(v.AsString()))) return Bytes{std::move(*b)};
       ThrowConversion(v, type, "not base64");
-    default: ThrowConversion(v, type);
+    default:
+      ThrowConversion(v, type);
   }
 }
 
 Value ToVector(const Value& v, FieldType type) {
   switch (v.kind()) {
-    case ValueKind::kVector: return v;
+    case ValueKind::kVector:
+      return v;
     case ValueKind::kList: {
       Vector out;
       out.reserve(v.AsList().size());
@@ -174,8 +198,10 @@ Value ToVector(const Value& v, FieldType type) {
       }
       return out;
     }
-    case ValueKind::kString: return ToVector(ParseJson(v.AsString()), type);
-    default: ThrowConversion(v, type);
+    case ValueKind::kString:
+      return ToVector(ParseJson(v.AsString()), type);
+    default:
+      ThrowConversion(v, type);
   }
 }
 
@@ -205,18 +231,26 @@ std::optional<FieldType> ParseFieldType(std::string_view name) noexcept {
 
 FieldType DetectFieldType(const Value& value) noexcept {
   switch (value.kind()) {
-    case ValueKind::kNull: return FieldType::kString;
-    case ValueKind::kBool: return FieldType::kBoolean;
-    case ValueKind::kInt: return FieldType::kInteger;
-    case ValueKind::kFloat: return FieldType::kFloat;
+    case ValueKind::kNull:
+      return FieldType::kString;
+    case ValueKind::kBool:
+      return FieldType::kBoolean;
+    case ValueKind::kInt:
+      return FieldType::kInteger;
+    case ValueKind::kFloat:
+      return FieldType::kFloat;
     case ValueKind::kString:
       return value.Get<std::string>()->size() > kTextThreshold ? FieldType::kText
                                                                : FieldType::kString;
-    case ValueKind::kBytes: return FieldType::kBinary;
-    case ValueKind::kTimestamp: return FieldType::kDatetime;
+    case ValueKind::kBytes:
+      return FieldType::kBinary;
+    case ValueKind::kTimestamp:
+      return FieldType::kDatetime;
     case ValueKind::kList:
-    case ValueKind::kObject: return FieldType::kJson;
-    case ValueKind::kVector: return FieldType::kVector;
+    case ValueKind::kObject:
+      return FieldType::kJson;
+    case ValueKind::kVector:
+      return FieldType::kVector;
   }
   return FieldType::kString;
 }
@@ -225,14 +259,22 @@ Value ConvertValue(const Value& value, FieldType type) {
   if (value.is_null()) return value;
   switch (type) {
     case FieldType::kString:
-    case FieldType::kText: return ToStringValue(value);
-    case FieldType::kInteger: return ToInteger(value, type);
-    case FieldType::kFloat: return ToFloat(value, type);
-    case FieldType::kBoolean: return ToBoolean(value, type);
-    case FieldType::kDatetime: return ToDatetime(value, type);
-    case FieldType::kJson: return ToJsonValue(value, type);
-    case FieldType::kBinary: return ToBinary(value, type);
-    case FieldType::kVector: return ToVector(value, type);
+    case FieldType::kText:
+      return ToStringValue(value);
+    case FieldType::kInteger:
+      return ToInteger(value, type);
+    case FieldType::kFloat:
+      return ToFloat(value, type);
+    case FieldType::kBoolean:
+      return ToBoolean(value, type);
+    case FieldType::kDatetime:
+      return ToDatetime(value, type);
+    case FieldType::kJson:
+      return ToJsonValue(value, type);
+    case FieldType::kBinary:
+      return ToBinary(value, type);
+    case FieldType::kVector:
+      return ToVector(value, type);
     case FieldType::kSparseVector:
       if (value.kind() == ValueKind::kObject) return value;
       ThrowConversion(value, type, "a sparse vector is an object of index to weight");

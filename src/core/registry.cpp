@@ -11,7 +11,8 @@ namespace {
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-    return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+    return std::tolower(static_cast<unsigned char>(x)) ==
+           std::tolower(static_cast<unsigned char>(y));
   });
 }
 
@@ -83,9 +84,9 @@ namespace {
 
 std::unique_ptr<Database> Construct(const BackendInfo& info, const Object& options) {
   if (!info.available) {
-    throw Error(ErrorCode::kUnsupported, "backend '" + info.name +
-                                             "' is not available in this build: " +
-                                             info.unavailable_reason);
+    throw Error(
+        ErrorCode::kUnsupported,
+        "backend '" + info.name + "' is not available in this build: " + info.unavailable_reason);
   }
   return info.factory(options);
 }
@@ -105,8 +106,7 @@ std::unique_ptr<Database> CreateDatabase(const Object& options) {
   const Value* backend = options.Find("backend");
   if (backend == nullptr || backend->kind() != ValueKind::kString) {
     throw Error(ErrorCode::kInvalidArgument,
-                "database options need a 'backend' string; known backends: " +
-                    KnownBackendNames());
+                "database options need a 'backend' string; known backends: " + KnownBackendNames());
   }
   Object rest;
   for (const auto& [key, value] : options) {
@@ -118,8 +118,8 @@ std::unique_ptr<Database> CreateDatabase(const Object& options) {
 std::unique_ptr<Database> OpenDatabase(std::string_view url) {
   const std::size_t colon = url.find(':');
   if (colon == std::string_view::npos || colon == 0) {
-    throw Error(ErrorCode::kInvalidArgument,
-                "not a store URL: '" + std::string(url) + "' (expected scheme://..., e.g. memory://)");
+    throw Error(ErrorCode::kInvalidArgument, "not a store URL: '" + std::string(url) +
+                                                 "' (expected scheme://..., e.g. memory://)");
   }
   const std::string_view scheme = url.substr(0, colon);
   const BackendInfo* info = BackendRegistry::FindByScheme(scheme);
@@ -145,8 +145,7 @@ std::string PercentDecode(std::string_view s) {
   std::string out;
   out.reserve(s.size());
   for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() &&
-        HexDigit(s[i + 1]) >= 0 && HexDigit(s[i + 2]) >= 0) {
+    if (s[i] == '%' && i + 2 < s.size() && HexDigit(s[i + 1]) >= 0 && HexDigit(s[i + 2]) >= 0) {
       out.push_back(static_cast<char>(HexDigit(s[i + 1]) * 16 + HexDigit(s[i + 2])));
       i += 2;
     } else if (s[i] == '+') {

@@ -10,16 +10,26 @@ namespace dkdata {
 
 std::string_view ValueKindName(ValueKind kind) noexcept {
   switch (kind) {
-    case ValueKind::kNull: return "null";
-    case ValueKind::kBool: return "bool";
-    case ValueKind::kInt: return "int";
-    case ValueKind::kFloat: return "float";
-    case ValueKind::kString: return "string";
-    case ValueKind::kBytes: return "bytes";
-    case ValueKind::kTimestamp: return "timestamp";
-    case ValueKind::kList: return "list";
-    case ValueKind::kObject: return "object";
-    case ValueKind::kVector: return "vector";
+    case ValueKind::kNull:
+      return "null";
+    case ValueKind::kBool:
+      return "bool";
+    case ValueKind::kInt:
+      return "int";
+    case ValueKind::kFloat:
+      return "float";
+    case ValueKind::kString:
+      return "string";
+    case ValueKind::kBytes:
+      return "bytes";
+    case ValueKind::kTimestamp:
+      return "timestamp";
+    case ValueKind::kList:
+      return "list";
+    case ValueKind::kObject:
+      return "object";
+    case ValueKind::kVector:
+      return "vector";
   }
   return "?";
 }
@@ -51,7 +61,9 @@ void CivilFromDays(std::int64_t z, std::int64_t& y, unsigned& m, unsigned& d) {
   y += m <= 2;
 }
 
-bool IsLeap(std::int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+bool IsLeap(std::int64_t y) {
+  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
 
 unsigned DaysInMonth(std::int64_t y, unsigned m) {
   static constexpr unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -120,7 +132,8 @@ std::optional<Timestamp> Timestamp::Parse(std::string_view s) noexcept {
         if (!ReadDigits(s, pos, 2, oh)) return std::nullopt;
         if (pos < s.size() && s[pos] == ':') ++pos;
         if (!ReadDigits(s, pos, 2, om) || oh > 23 || om > 59) return std::nullopt;
-        offset_seconds = (oh * 3600 + om * 60) * (c == '+' ? 1 : -1);
+        offset_seconds = std::int64_t{oh} * 3600 + std::int64_t{om} * 60;
+        if (c == '-') offset_seconds = -offset_seconds;
       } else {
         return std::nullopt;
       }
@@ -128,8 +141,8 @@ std::optional<Timestamp> Timestamp::Parse(std::string_view s) noexcept {
     if (pos != s.size()) return std::nullopt;
   }
   const std::int64_t days = DaysFromCivil(year, month, day);
-  const std::int64_t seconds =
-      days * 86400 + hour * 3600 + minute * 60 + second - offset_seconds;
+  const std::int64_t seconds = days * 86400 + std::int64_t{hour} * 3600 +
+                               std::int64_t{minute} * 60 + second - offset_seconds;
   return Timestamp{seconds * 1000000 + micros};
 }
 
@@ -218,8 +231,12 @@ const T& Checked(const Value& v, ValueKind want) {
 
 }  // namespace
 
-bool Value::AsBool() const { return Checked<bool>(*this, ValueKind::kBool); }
-std::int64_t Value::AsInt() const { return Checked<std::int64_t>(*this, ValueKind::kInt); }
+bool Value::AsBool() const {
+  return Checked<bool>(*this, ValueKind::kBool);
+}
+std::int64_t Value::AsInt() const {
+  return Checked<std::int64_t>(*this, ValueKind::kInt);
+}
 double Value::AsDouble() const {
   if (const auto* i = Get<std::int64_t>()) return static_cast<double>(*i);
   return Checked<double>(*this, ValueKind::kFloat);
@@ -227,13 +244,21 @@ double Value::AsDouble() const {
 const std::string& Value::AsString() const {
   return Checked<std::string>(*this, ValueKind::kString);
 }
-const Bytes& Value::AsBytes() const { return Checked<Bytes>(*this, ValueKind::kBytes); }
+const Bytes& Value::AsBytes() const {
+  return Checked<Bytes>(*this, ValueKind::kBytes);
+}
 Timestamp Value::AsTimestamp() const {
   return Checked<Timestamp>(*this, ValueKind::kTimestamp);
 }
-const List& Value::AsList() const { return Checked<List>(*this, ValueKind::kList); }
-const Object& Value::AsObject() const { return Checked<Object>(*this, ValueKind::kObject); }
-const Vector& Value::AsVector() const { return Checked<Vector>(*this, ValueKind::kVector); }
+const List& Value::AsList() const {
+  return Checked<List>(*this, ValueKind::kList);
+}
+const Object& Value::AsObject() const {
+  return Checked<Object>(*this, ValueKind::kObject);
+}
+const Vector& Value::AsVector() const {
+  return Checked<Vector>(*this, ValueKind::kVector);
+}
 
 const Value* Value::FindPath(std::string_view path) const noexcept {
   const Value* current = this;
@@ -260,9 +285,12 @@ const Value* Value::FindPath(std::string_view path) const noexcept {
 
 std::string Value::ToDisplayString() const {
   switch (kind()) {
-    case ValueKind::kNull: return "null";
-    case ValueKind::kString: return *Get<std::string>();
-    case ValueKind::kTimestamp: return Get<Timestamp>()->ToIso();
+    case ValueKind::kNull:
+      return "null";
+    case ValueKind::kString:
+      return *Get<std::string>();
+    case ValueKind::kTimestamp:
+      return Get<Timestamp>()->ToIso();
     default: {
       try {
         return ToJson(*this);
