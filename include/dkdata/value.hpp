@@ -160,5 +160,20 @@ class Value {
 inline bool operator==(const Object& a, const Object& b) {
   return a.members_ == b.members_;
 }
+inline bool Object::empty() const noexcept {
+  return members_.empty();
+}
+inline std::size_t Object::size() const noexcept {
+  return members_.size();
+}
+inline std::vector<Object::Member>::const_iterator Object::begin() const noexcept {
+  return members_.begin();
+}
+inline std::vector<Object::Member>::const_iterator Object::end() const noexcept {
+  return members_.end();
+}
+inline void Object::Reserve(std::size_t n) {
+  members_.reserve(n);
+}
 
 }  // namespace dkdata

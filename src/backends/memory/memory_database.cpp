@@ -7,7 +7,6 @@
 
 #include "backends/builtin.hpp"
 #include "dkdata/errors.hpp"
-#include "dkdata/json.hpp"
 
 namespace dkdata::internal {
 
@@ -145,17 +144,23 @@ void MemoryDatabase::CheckOpen() const {
 }
 
 std::string MemoryDatabase::StoreNew(const Record& record, std::string id) {
+  Row row = Row::Encode(record, id, 1, dictionary_);  // before id is moved from
+  return StoreEncoded(record, std::move(row), std::move(id));
+}
+
+std::string MemoryDatabase::StoreEncoded(const Record& record, Row row, std::string id) {
   const auto slot = static_cast<std::uint32_t>(rows_.size());
-  rows_.push_back(Row::Encode(record, id, 1, dictionary_));
+  rows_.push_back(std::move(row));
   ids_.Insert(id, slot);
   ++live_;
   IndexRow(slot, record);
   return id;
 }
 
+// Encodes first: a record that cannot be stored (NaN) leaves the old row and its index entries.
 void MemoryDatabase::Replace(std::uint32_t slot, const Record& record, std::uint64_t version) {
-  UnindexRow(slot);
   Row row = Row::Encode(record, rows_[slot].id(), version, dictionary_);
+  UnindexRow(slot);
   rows_[slot] = std::move(row);
   IndexRow(slot, record);
 }
@@ -173,7 +178,6 @@ void MemoryDatabase::UnindexRow(std::uint32_t slot) {
 }
 
 std::string MemoryDatabase::Create(const Record& record) {
-  CheckFinite(record);
   auto id = record.ResolveId();
   std::unique_lock lock(mutex_);
   CheckOpen();
@@ -188,18 +192,15 @@ std::string MemoryDatabase::Create(const Record& record) {
 std::vector<std::string> MemoryDatabase::CreateBatch(const std::vector<Record>& records) {
   std::vector<std::string> ids;
   ids.reserve(records.size());
-  for (std::size_t i = 0; i < records.size(); ++i) {
-    try {
-      CheckFinite(records[i]);
-    } catch (const Error& e) {
-      Throw(e.code(), "create_batch item " + std::to_string(i) + ": " + e.what());
-    }
-    auto id = records[i].ResolveId();
+  for (const Record& record : records) {
+    auto id = record.ResolveId();
     ids.push_back(id ? std::move(*id) : GenerateUuid());
   }
   std::unique_lock lock(mutex_);
   CheckOpen();
-  // All-or-nothing: check every id before storing any.
+  // All-or-nothing: encode every record and check every id before storing any.
+  std::vector<Row> rows;
+  rows.reserve(records.size());
   std::unordered_set<std::string_view> seen;
   seen.reserve(ids.size());
   for (std::size_t i = 0; i < ids.size(); ++i) {
@@ -208,10 +209,18 @@ std::vector<std::string> MemoryDatabase::CreateBatch(const std::vector<Record>& 
                                            ": a record with id '" + ids[i] +
                                            "' exists already; nothing was stored");
     }
+    try {
+      rows.push_back(Row::Encode(records[i], ids[i], 1, dictionary_));
+    } catch (const Error& e) {
+      Throw(e.code(),
+            "create_batch item " + std::to_string(i) + ": " + e.what() + "; nothing was stored");
+    }
   }
   rows_.reserve(rows_.size() + records.size());
   ids_.Reserve(records.size());
-  for (std::size_t i = 0; i < records.size(); ++i) StoreNew(records[i], ids[i]);
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    StoreEncoded(records[i], std::move(rows[i]), ids[i]);
+  }
   return ids;
 }
 
@@ -241,7 +250,6 @@ std::vector<std::optional<Record>> MemoryDatabase::ReadBatch(const std::vector<s
 
 bool MemoryDatabase::Update(std::string_view id, const Record& record,
                             std::optional<std::uint64_t> expected_version) {
-  CheckFinite(record);
   std::unique_lock lock(mutex_);
   CheckOpen();
   const std::uint32_t slot = ids_.Find(id, rows_);
@@ -264,7 +272,6 @@ bool MemoryDatabase::Update(std::string_view id, const Record& record,
 
 std::string MemoryDatabase::Upsert(std::string_view id_arg, const Record& record,
                                    std::optional<std::uint64_t> expected_version) {
-  CheckFinite(record);
   std::string id(id_arg);
   if (id.empty()) {
     auto resolved = record.ResolveId();

@@ -1,5 +1,7 @@
 #include "backends/memory/memory_rows.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "dkdata/errors.hpp"
@@ -24,12 +26,131 @@ enum Tag : std::uint8_t {
 
 constexpr std::uint8_t kHasMetadata = 0x80;
 
-void PutVarint(std::string& out, std::uint64_t v) {
-  while (v >= 0x80) {
-    out.push_back(static_cast<char>(v | 0x80));
-    v >>= 7;
+// Appends to a reusable byte buffer. Callers Ensure() room for a run of small writes first, so the
+// writes themselves need no checks.
+class RowWriter {
+ public:
+  std::size_t size() const noexcept { return pos_; }
+  const char* data() const noexcept { return bytes_.data(); }
+  void Clear() noexcept { pos_ = 0; }
+  void Ensure(std::size_t n) {
+    if (bytes_.size() - pos_ < n) bytes_.resize(std::max(bytes_.size() * 2, pos_ + n + 256));
   }
-  out.push_back(static_cast<char>(v));
+  void Byte(std::uint8_t b) noexcept { bytes_[pos_++] = static_cast<char>(b); }
+  void Varint(std::uint64_t v) noexcept {
+    while (v >= 0x80) {
+      bytes_[pos_++] = static_cast<char>(v | 0x80);
+      v >>= 7;
+    }
+    bytes_[pos_++] = static_cast<char>(v);
+  }
+  void Raw(const void* p, std::size_t n) noexcept {
+    std::memcpy(bytes_.data() + pos_, p, n);
+    pos_ += n;
+  }
+  // Writes a length-prefixed string.
+  void String(std::string_view s) {
+    Ensure(s.size() + 10);
+    Varint(s.size());
+    Raw(s.data(), s.size());
+  }
+  // Overwrites the one byte reserved at `at` with the varint `v`, moving what follows when the
+  // varint needs more than one byte.
+  void PatchLength(std::size_t at, std::uint64_t v) {
+    if (v < 0x80) {
+      bytes_[at] = static_cast<char>(v);
+      return;
+    }
+    char length[10];
+    std::size_t n = 0;
+    while (v >= 0x80) {
+      length[n++] = static_cast<char>(v | 0x80);
+      v >>= 7;
+    }
+    length[n++] = static_cast<char>(v);
+    Ensure(n);
+    std::memmove(bytes_.data() + at + n, bytes_.data() + at + 1, pos_ - at - 1);
+    std::memcpy(bytes_.data() + at, length, n);
+    pos_ += n - 1;
+  }
+
+ private:
+  std::string bytes_;
+  std::size_t pos_ = 0;
+};
+
+// Thrown by the encoder for NaN or infinity; Row::Encode turns it into an error naming the field.
+struct NonFiniteNumber {};
+
+std::uint64_t ZigZag(std::int64_t v) {
+  return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
+}
+std::int64_t UnZigZag(std::uint64_t v) {
+  return static_cast<std::int64_t>(v >> 1) ^ -static_cast<std::int64_t>(v & 1);
+}
+
+void EncodeValue(RowWriter& out, const Value& v);
+
+void EncodeObject(RowWriter& out, const Object& o) {
+  out.Ensure(10);
+  out.Varint(o.size());
+  for (const auto& [key, value] : o) {
+    out.String(key);
+    EncodeValue(out, value);
+  }
+}
+
+void EncodeValue(RowWriter& out, const Value& v) {
+  out.Ensure(11);  // a tag and a varint or a double
+  switch (v.kind()) {
+    case ValueKind::kNull:
+      out.Byte(kTagNull);
+      break;
+    case ValueKind::kBool:
+      out.Byte(*v.Get<bool>() ? kTagTrue : kTagFalse);
+      break;
+    case ValueKind::kInt:
+      out.Byte(kTagInt);
+      out.Varint(ZigZag(*v.Get<std::int64_t>()));
+      break;
+    case ValueKind::kFloat:
+      if (!std::isfinite(*v.Get<double>())) throw NonFiniteNumber{};
+      out.Byte(kTagFloat);
+      out.Raw(v.Get<double>(), 8);
+      break;
+    case ValueKind::kString:
+      out.Byte(kTagString);
+      out.String(*v.Get<std::string>());
+      break;
+    case ValueKind::kBytes:
+      out.Byte(kTagBytes);
+      out.String(v.Get<Bytes>()->data);
+      break;
+    case ValueKind::kTimestamp:
+      out.Byte(kTagTimestamp);
+      out.Varint(ZigZag(v.Get<Timestamp>()->micros));
+      break;
+    case ValueKind::kList:
+      out.Byte(kTagList);
+      out.Varint(v.Get<List>()->size());
+      for (const Value& e : *v.Get<List>()) EncodeValue(out, e);
+      break;
+    case ValueKind::kObject:
+      out.Byte(kTagObject);
+      EncodeObject(out, *v.Get<Object>());
+      break;
+    case ValueKind::kVector: {
+      const Vector& vec = *v.Get<Vector>();
+      for (float f : vec) {
+        if (!std::isfinite(f)) throw NonFiniteNumber{};
+      }
+      out.Byte(kTagVector);
+      out.Varint(vec.size());
+      out.Ensure(vec.size() * sizeof(float));
+      out.Raw(vec.data(), vec.size() * sizeof(float));
+      break;
+    }
+  }
 }
 
 std::uint64_t GetVarint(const std::uint8_t*& p) {
@@ -41,78 +162,6 @@ std::uint64_t GetVarint(const std::uint8_t*& p) {
   }
   v |= static_cast<std::uint64_t>(*p++) << shift;
   return v;
-}
-
-std::uint64_t ZigZag(std::int64_t v) {
-  return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
-}
-std::int64_t UnZigZag(std::uint64_t v) {
-  return static_cast<std::int64_t>(v >> 1) ^ -static_cast<std::int64_t>(v & 1);
-}
-
-void PutString(std::string& out, std::string_view s) {
-  PutVarint(out, s.size());
-  out.append(s);
-}
-
-void EncodeValue(std::string& out, const Value& v);
-
-void EncodeObject(std::string& out, const Object& o) {
-  PutVarint(out, o.size());
-  for (const auto& [key, value] : o) {
-    PutString(out, key);
-    EncodeValue(out, value);
-  }
-}
-
-void EncodeValue(std::string& out, const Value& v) {
-  switch (v.kind()) {
-    case ValueKind::kNull:
-      out.push_back(kTagNull);
-      break;
-    case ValueKind::kBool:
-      out.push_back(*v.Get<bool>() ? kTagTrue : kTagFalse);
-      break;
-    case ValueKind::kInt:
-      out.push_back(kTagInt);
-      PutVarint(out, ZigZag(*v.Get<std::int64_t>()));
-      break;
-    case ValueKind::kFloat: {
-      out.push_back(kTagFloat);
-      char buf[8];
-      std::memcpy(buf, v.Get<double>(), 8);
-      out.append(buf, 8);
-      break;
-    }
-    case ValueKind::kString:
-      out.push_back(kTagString);
-      PutString(out, *v.Get<std::string>());
-      break;
-    case ValueKind::kBytes:
-      out.push_back(kTagBytes);
-      PutString(out, v.Get<Bytes>()->data);
-      break;
-    case ValueKind::kTimestamp:
-      out.push_back(kTagTimestamp);
-      PutVarint(out, ZigZag(v.Get<Timestamp>()->micros));
-      break;
-    case ValueKind::kList:
-      out.push_back(kTagList);
-      PutVarint(out, v.Get<List>()->size());
-      for (const Value& e : *v.Get<List>()) EncodeValue(out, e);
-      break;
-    case ValueKind::kObject:
-      out.push_back(kTagObject);
-      EncodeObject(out, *v.Get<Object>());
-      break;
-    case ValueKind::kVector: {
-      out.push_back(kTagVector);
-      const Vector& vec = *v.Get<Vector>();
-      PutVarint(out, vec.size());
-      out.append(reinterpret_cast<const char*>(vec.data()), vec.size() * sizeof(float));
-      break;
-    }
-  }
 }
 
 std::string_view GetString(const std::uint8_t*& p) {
@@ -260,39 +309,45 @@ std::optional<std::uint32_t> FieldDictionary::Find(std::string_view name) const 
 
 Row Row::Encode(const Record& record, std::string_view id, std::uint64_t version,
                 FieldDictionary& dictionary) {
-  thread_local std::string buf;
-  buf.assign(4, '\0');
-  PutString(buf, id);
-  PutVarint(buf, version);
-  PutVarint(buf, record.size());
+  thread_local RowWriter out;
+  out.Clear();
+  out.Ensure(4 + 20);
+  out.Raw("\0\0\0\0", 4);  // the total size, patched in at the end
+  out.String(id);
+  out.Ensure(20);
+  out.Varint(version);
+  out.Varint(record.size());
   std::size_t position = 0;
   for (const Field& f : record.fields()) {
-    PutVarint(buf, dictionary.Intern(f.name, position++));
     const bool has_metadata = !f.metadata.empty();
-    buf.push_back(
-        static_cast<char>(static_cast<std::uint8_t>(f.type) | (has_metadata ? kHasMetadata : 0)));
-    // Encode the value in place after a one-byte length; values of 128 bytes or more (rare) need a
-    // longer varint, and the value is moved right to make room.
-    const std::size_t length_at = buf.size();
-    buf.push_back('\0');
-    EncodeValue(buf, f.value);
-    const std::size_t value_size = buf.size() - length_at - 1;
-    if (value_size < 0x80) {
-      buf[length_at] = static_cast<char>(value_size);
-    } else {
-      std::string length;
-      PutVarint(length, value_size);
-      buf.replace(length_at, 1, length);
+    out.Ensure(16);
+    out.Varint(dictionary.Intern(f.name, position++));
+    out.Byte(static_cast<std::uint8_t>(f.type) | (has_metadata ? kHasMetadata : 0));
+    // The value goes right after a one-byte length, patched once its size is known.
+    const std::size_t length_at = out.size();
+    out.Byte(0);
+    try {
+      EncodeValue(out, f.value);
+      out.PatchLength(length_at, out.size() - length_at - 1);
+      if (has_metadata) EncodeObject(out, f.metadata);
+    } catch (const NonFiniteNumber&) {
+      throw Error(ErrorCode::kInvalidArgument,
+                  "field '" + f.name + "' holds NaN or infinity, which cannot be stored", "memory");
     }
-    if (has_metadata) EncodeObject(buf, f.metadata);
   }
-  buf.push_back(record.metadata().empty() ? 0 : 1);
-  if (!record.metadata().empty()) EncodeObject(buf, record.metadata());
-  const auto total = static_cast<std::uint32_t>(buf.size());
-  std::memcpy(buf.data(), &total, 4);
+  out.Ensure(1);
+  out.Byte(record.metadata().empty() ? 0 : 1);
+  try {
+    if (!record.metadata().empty()) EncodeObject(out, record.metadata());
+  } catch (const NonFiniteNumber&) {
+    throw Error(ErrorCode::kInvalidArgument,
+                "the record metadata holds NaN or infinity, which cannot be stored", "memory");
+  }
   Row row;
-  row.bytes_ = std::make_unique_for_overwrite<std::uint8_t[]>(buf.size());
-  std::memcpy(row.bytes_.get(), buf.data(), buf.size());
+  row.bytes_ = std::make_unique_for_overwrite<std::uint8_t[]>(out.size());
+  std::memcpy(row.bytes_.get(), out.data(), out.size());
+  const auto total = static_cast<std::uint32_t>(out.size());
+  std::memcpy(row.bytes_.get(), &total, 4);
   return row;
 }
 
