@@ -19,6 +19,7 @@
 // Thread-safety: all functions are reentrant.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
