@@ -1,7 +1,6 @@
 #include "dkdata/value.hpp"
 
 #include <charconv>
-#include <cstdio>
 
 #include "dkdata/errors.hpp"
 #include "dkdata/json.hpp"
@@ -162,15 +161,40 @@ std::string Timestamp::ToIso() const {
   std::int64_t y;
   unsigned m, d;
   CivilFromDays(days, y, m, d);
-  char buf[48];
-  int n = std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02d:%02d:%02d",
-                        static_cast<long long>(y), m, d, static_cast<int>(rem / 3600),
-                        static_cast<int>(rem / 60 % 60), static_cast<int>(rem % 60));
-  if (frac != 0) {
-    n += std::snprintf(buf + n, sizeof buf - n, ".%06d", static_cast<int>(frac));
+  // Hand-written digits: snprintf was a third of the flat JSON encoder's time.
+  char buf[40];
+  char* p = buf;
+  auto put = [&p](std::int64_t v, int width) {
+    for (int i = width - 1; i >= 0; --i) {
+      p[i] = static_cast<char>('0' + v % 10);
+      v /= 10;
+    }
+    p += width;
+  };
+  if (y < 0 ||
+      y > 9999) {  // outside ISO-8601's four-digit years: sign and as many digits as needed
+    const auto [end, ec] = std::to_chars(p, p + 12, y);
+    (void)ec;
+    p = end;
+  } else {
+    put(y, 4);
   }
-  buf[n++] = 'Z';
-  return std::string(buf, n);
+  *p++ = '-';
+  put(m, 2);
+  *p++ = '-';
+  put(d, 2);
+  *p++ = 'T';
+  put(rem / 3600, 2);
+  *p++ = ':';
+  put(rem / 60 % 60, 2);
+  *p++ = ':';
+  put(rem % 60, 2);
+  if (frac != 0) {
+    *p++ = '.';
+    put(frac, 6);
+  }
+  *p++ = 'Z';
+  return std::string(buf, p);
 }
 
 // ---- Object ----
