@@ -78,6 +78,13 @@ int KindRank(ValueKind kind) {
 
 }  // namespace
 
+const Value* QueryValue(const Record& record, std::string_view path, Value& id_scratch) {
+  if (path != kIdPath) return record.Get(path);
+  if (!record.id()) return nullptr;
+  id_scratch = *record.id();
+  return &id_scratch;
+}
+
 // ---- Equality and ordering ----
 
 bool ValuesEqual(const Value& a, const Value& b) noexcept {

@@ -27,16 +27,27 @@ class FieldSource {
   ~FieldSource() = default;
 };
 
+// The name that means the record's id (its storage key) in filters and sort keys, as in the
+// reference, whatever data fields the record has.
+inline constexpr std::string_view kIdPath = "id";
+
+// The value a query sees at path: the record's id for kIdPath (held in id_scratch), else
+// Record::Get(path).
+const Value* QueryValue(const Record& record, std::string_view path, Value& id_scratch);
+
 // A FieldSource over a Record.
 class RecordFieldSource final : public FieldSource {
  public:
   RecordFieldSource(const Record& record, const std::vector<std::string>& paths)
       : record_(record), paths_(paths) {}
-  const Value* Lookup(std::size_t path_index) override { return record_.Get(paths_[path_index]); }
+  const Value* Lookup(std::size_t path_index) override {
+    return QueryValue(record_, paths_[path_index], id_scratch_);
+  }
 
  private:
   const Record& record_;
   const std::vector<std::string>& paths_;
+  Value id_scratch_;
 };
 
 class CompiledFilter {

@@ -166,8 +166,10 @@ std::vector<Record> EvaluateQuery(const Query& query, std::vector<Record> record
   if (!query.sort().empty()) {
     const auto& keys = query.sort();
     std::vector<std::vector<const Value*>> rows(matched.size());
+    std::vector<Value> ids(matched.size());  // for sort keys on the record id
     for (std::size_t i = 0; i < matched.size(); ++i) {
-      for (const SortKey& k : keys) rows[i].push_back(matched[i].Get(k.field));
+      for (const SortKey& k : keys)
+        rows[i].push_back(internal::QueryValue(matched[i], k.field, ids[i]));
     }
     std::vector<std::size_t> order(matched.size());
     std::iota(order.begin(), order.end(), 0);

@@ -405,6 +405,9 @@ std::vector<ProjectedField> MemoryDatabase::ProjectionIds(
 
 void MemoryDatabase::CreateIndex(const IndexInfo& info) {
   if (info.field.empty()) Throw(ErrorCode::kInvalidArgument, "an index needs a field name");
+  if (info.field == kIdPath) {
+    Throw(ErrorCode::kInvalidArgument, "'id' is the record id, which is always indexed");
+  }
   std::unique_lock lock(mutex_);
   CheckOpen();
   indexes_.erase(std::remove_if(indexes_.begin(), indexes_.end(),

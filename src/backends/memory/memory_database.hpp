@@ -97,6 +97,7 @@ class MemoryDatabase final : public Database {
   // paged as the query asks, projection aside).
   std::vector<std::uint32_t> SelectSlots(const Query& query, bool apply_paging) const;
   std::optional<std::vector<std::uint32_t>> PlanCandidates(const Expr& expr) const;
+  std::optional<std::vector<std::uint32_t>> IdCandidates(const Filter& filter) const;
   const SecondaryIndex* FindIndex(std::string_view path) const;
   Record Materialize(std::uint32_t slot, const std::vector<ProjectedField>* projection) const;
   std::vector<ProjectedField> ProjectionIds(const std::vector<std::string>& fields) const;

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "core/evaluator.hpp"
 #include "dkdata/errors.hpp"
 
 namespace dkdata::internal {
@@ -435,7 +436,7 @@ bool Row::DecodeField(std::uint32_t name_id, Value& out) const {
 // ---- RowPath ----
 
 RowPath::RowPath(std::string_view path, const FieldDictionary& dictionary)
-    : whole_id_(dictionary.Find(path)) {
+    : is_record_id_(path == kIdPath), whole_id_(dictionary.Find(path)) {
   const std::size_t dot = path.find('.');
   if (dot != std::string_view::npos) {
     head_id_ = dictionary.Find(path.substr(0, dot));
@@ -444,6 +445,10 @@ RowPath::RowPath(std::string_view path, const FieldDictionary& dictionary)
 }
 
 const Value* RowPath::Lookup(const Row& row, Value& scratch) const {
+  if (is_record_id_) {
+    scratch = std::string(row.id());
+    return &scratch;
+  }
   if (whole_id_ && row.DecodeField(*whole_id_, scratch)) return &scratch;
   if (head_id_ && row.DecodeField(*head_id_, scratch)) return scratch.FindPath(rest_);
   return nullptr;

@@ -89,6 +89,7 @@ class RowPath {
   const Value* Lookup(const Row& row, Value& scratch) const;
 
  private:
+  bool is_record_id_ = false;  // the path names the record's id (see kIdPath)
   std::optional<std::uint32_t> whole_id_;
   std::optional<std::uint32_t> head_id_;
   std::string rest_;

@@ -93,12 +93,37 @@ const SecondaryIndex* MemoryDatabase::FindIndex(std::string_view path) const {
   return nullptr;
 }
 
+// Rows whose id may match an `id = ..` or `id in [..]` filter, from the id table.
+std::optional<std::vector<std::uint32_t>> MemoryDatabase::IdCandidates(const Filter& f) const {
+  std::vector<const Value*> wanted;
+  if (f.op == Op::kEq) {
+    wanted.push_back(&f.value);
+  } else if (f.op == Op::kIn) {
+    for (const Value& v : f.value.AsList()) wanted.push_back(&v);
+  } else {
+    return std::nullopt;
+  }
+  std::vector<std::uint32_t> out;
+  for (const Value* v : wanted) {
+    const auto* id = v->Get<std::string>();
+    if (id == nullptr) {
+      if (v->kind() == ValueKind::kString || v->is_null()) continue;
+      return std::nullopt;  // ids are strings; let the evaluator say no to other kinds
+    }
+    if (const std::uint32_t slot = ids_.Find(*id, rows_); slot != IdTable::kNone) {
+      out.push_back(slot);
+    }
+  }
+  return out;
+}
+
 // Rows that may match expr according to the indexes (a superset of the matches), or nullopt when
 // the indexes cannot narrow it down and every row must be scanned.
 std::optional<std::vector<std::uint32_t>> MemoryDatabase::PlanCandidates(const Expr& expr) const {
   switch (expr.kind()) {
     case Expr::Kind::kFilter: {
       const Filter& f = expr.filter();
+      if (f.field == kIdPath) return IdCandidates(f);
       const SecondaryIndex* index = FindIndex(f.field);
       if (index == nullptr) return std::nullopt;
       const bool ordered = index->kind() == IndexKind::kOrdered;
