@@ -41,7 +41,7 @@ enum class Op : std::uint8_t {
   kStartsWith,  // "starts_with"
   kExists,      // "exists": the field is present and not null
   kNotExists,   // "not_exists"
-  kILike,       // "ilike": like, ignoring case (simple Unicode case folding of ASCII and Latin-1)
+  kILike,       // "ilike": like, ignoring the case of ASCII letters only
   kNotILike,    // "not_ilike"
 };
 

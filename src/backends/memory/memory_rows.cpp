@@ -46,6 +46,7 @@ class RowWriter {
     bytes_[pos_++] = static_cast<char>(v);
   }
   void Raw(const void* p, std::size_t n) noexcept {
+    if (n == 0) return;  // p may be null (an empty vector's data())
     std::memcpy(bytes_.data() + pos_, p, n);
     pos_ += n;
   }
@@ -237,7 +238,7 @@ void DecodeValue(const std::uint8_t*& p, Value& out) {
     case kTagVector: {
       const std::size_t n = GetVarint(p);
       Vector vec(n);
-      std::memcpy(vec.data(), p, n * sizeof(float));
+      if (n > 0) std::memcpy(vec.data(), p, n * sizeof(float));
       p += n * sizeof(float);
       out = std::move(vec);
       return;

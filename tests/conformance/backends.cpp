@@ -1,0 +1,84 @@
+// tests/conformance/backends.cpp: the backends the conformance suite runs against.
+//
+// To plug a backend in: add a block guarded by DKDATA_HAVE_<NAME> (tests/CMakeLists.txt defines it
+// for every enabled backend) that appends one BackendContext: its name, the capabilities it is
+// expected to declare, how to open a fresh empty store (and, for servers, how to tell that the
+// server is unreachable), how to clean up after a case, and its quirks. Every case of the suite
+// then runs against it, named Backends/<Suite>.<Case>/<name>.
+#include <gtest/gtest.h>
+
+#include "backend_context.hpp"
+#include "conformance_helpers.hpp"
+#include "dkdata/factory.hpp"
+
+namespace dkdata::conformance {
+
+namespace {
+
+std::vector<BackendContext> MakeBackends() {
+  std::vector<BackendContext> backends;
+
+#if DKDATA_HAVE_MEMORY
+  {
+    BackendContext memory;
+    memory.name = "memory";
+    memory.expected_capabilities.persistent = false;
+    memory.expected_capabilities.atomic_batch = true;
+    memory.expected_capabilities.secondary_indexes = true;
+    // database.hpp: "the memory backend allows any number of concurrent callers (many readers, one
+    // writer at a time)".
+    memory.expected_capabilities.concurrent_readers = true;
+    // "memory://" without a name is a new private store each time.
+    memory.open_empty = [] { return OpenDatabase("memory://"); };
+    // docs/query-semantics.md: the memory backend's store order is insertion order.
+    memory.quirks.insertion_ordered = true;
+    backends.push_back(std::move(memory));
+  }
+#endif
+
+  return backends;
+}
+
+}  // namespace
+
+const std::vector<BackendContext>& AllBackends() {
+  static const std::vector<BackendContext> backends = MakeBackends();
+  return backends;
+}
+
+// ---- The backend's own declarations ----
+
+class BackendContract : public BackendTest {};
+
+TEST_P(BackendContract, DeclaresExpectedCapabilities) {
+  const Capabilities want = context().expected_capabilities;
+  const Capabilities have = db_->capabilities();
+  EXPECT_EQ(have.persistent, want.persistent) << "persistent";
+  EXPECT_EQ(have.transactions, want.transactions) << "transactions";
+  EXPECT_EQ(have.atomic_batch, want.atomic_batch) << "atomic_batch";
+  EXPECT_EQ(have.secondary_indexes, want.secondary_indexes) << "secondary_indexes";
+  EXPECT_EQ(have.native_full_text, want.native_full_text) << "native_full_text";
+  EXPECT_EQ(have.vector_search, want.vector_search) << "vector_search";
+  EXPECT_EQ(have.concurrent_readers, want.concurrent_readers) << "concurrent_readers";
+}
+
+TEST_P(BackendContract, NamesItselfAsRegistered) {
+  const std::string_view name = db_->backend_name();
+  ASSERT_FALSE(name.empty());
+  const BackendInfo* info = BackendRegistry::Find(name);
+  ASSERT_NE(info, nullptr) << "backend_name() '" << name << "' is not a registered backend";
+  EXPECT_EQ(info->name, name) << "backend_name() must be the registry name, not an alias";
+}
+
+TEST_P(BackendContract, EachOpenGivesAnIndependentStore) {
+  db_->Create(MakeRecord("only-here", {{"x", 1}}));
+  std::unique_ptr<Database> other = context().open_empty();
+  ASSERT_NE(other, nullptr);
+  EXPECT_EQ(other->Count(), 0u) << "open_empty must give a store of its own";
+  EXPECT_FALSE(other->Exists("only-here"));
+  other->Close();
+}
+
+DKDATA_INSTANTIATE_CONFORMANCE_SUITE(BackendContract);
+
+}  // namespace dkdata::conformance
