@@ -1105,6 +1105,12 @@ class PaddedBuffer {
 
 // What parsing a document needs; each thread keeps one for documents up to kLargeDocument.
 struct ParserState {
+  // simdjson's On-Demand parser does not check depth itself (only a debug assertion guards its
+  // per-depth array): give it room beyond kMaxDepth, which CheckDepth enforces before it matters.
+  ParserState() {
+    if (parser.allocate(kInitialCapacity, kMaxDepth + 8) != sj::SUCCESS) throw std::bad_alloc();
+  }
+  static constexpr std::size_t kInitialCapacity = 64 * 1024;
   od::parser parser;
   PaddedBuffer buffer;
   BuildScratch scratch;

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <functional>
 #include <mutex>
-#include <unordered_set>
 
 #include "backends/builtin.hpp"
 #include "dkdata/errors.hpp"
@@ -198,17 +197,11 @@ std::vector<std::string> MemoryDatabase::CreateBatch(const std::vector<Record>& 
   }
   std::unique_lock lock(mutex_);
   CheckOpen();
-  // All-or-nothing: encode every record and check every id before storing any.
+  // All-or-nothing: encode every record first (bad values fail here, before anything is stored),
+  // then store them, taking every stored one back if an id turns out to exist already.
   std::vector<Row> rows;
   rows.reserve(records.size());
-  std::unordered_set<std::string_view> seen;
-  seen.reserve(ids.size());
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    if (ids_.Find(ids[i], rows_) != IdTable::kNone || !seen.insert(ids[i]).second) {
-      Throw(ErrorCode::kAlreadyExists, "create_batch item " + std::to_string(i) +
-                                           ": a record with id '" + ids[i] +
-                                           "' exists already; nothing was stored");
-    }
+  for (std::size_t i = 0; i < records.size(); ++i) {
     try {
       rows.push_back(Row::Encode(records[i], ids[i], 1, dictionary_));
     } catch (const Error& e) {
@@ -216,12 +209,27 @@ std::vector<std::string> MemoryDatabase::CreateBatch(const std::vector<Record>& 
             "create_batch item " + std::to_string(i) + ": " + e.what() + "; nothing was stored");
     }
   }
-  rows_.reserve(rows_.size() + records.size());
+  const std::size_t first_slot = rows_.size();
+  rows_.reserve(first_slot + records.size());
   ids_.Reserve(records.size());
   for (std::size_t i = 0; i < records.size(); ++i) {
+    if (ids_.Find(ids[i], rows_) != IdTable::kNone) {
+      for (std::size_t j = i; j-- > 0;) Unstore(static_cast<std::uint32_t>(first_slot + j));
+      Throw(ErrorCode::kAlreadyExists, "create_batch item " + std::to_string(i) +
+                                           ": a record with id '" + ids[i] +
+                                           "' exists already; nothing was stored");
+    }
     StoreEncoded(records[i], std::move(rows[i]), ids[i]);
   }
   return ids;
+}
+
+// Takes back the row stored last (at the end of rows_), for a failed batch.
+void MemoryDatabase::Unstore(std::uint32_t slot) {
+  UnindexRow(slot);
+  ids_.Erase(rows_[slot].id(), rows_);
+  rows_.pop_back();
+  --live_;
 }
 
 std::optional<Record> MemoryDatabase::Read(std::string_view id) {

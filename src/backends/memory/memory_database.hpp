@@ -88,6 +88,7 @@ class MemoryDatabase final : public Database {
   // With the write lock held.
   std::string StoreNew(const Record& record, std::string id);
   std::string StoreEncoded(const Record& record, Row row, std::string id);
+  void Unstore(std::uint32_t slot);
   void Replace(std::uint32_t slot, const Record& record, std::uint64_t version);
   void IndexRow(std::uint32_t slot, const Record& record);
   void UnindexRow(std::uint32_t slot);
