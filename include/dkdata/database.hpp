@@ -100,6 +100,9 @@ class Database {
   // ---- Single records ----
   virtual std::string Create(const Record& record) = 0;
   virtual std::optional<Record> Read(std::string_view id) = 0;
+  // Like Read, but into out, reusing its storage: a loop reading into one Record allocates nothing
+  // once out has grown to fit. Returns false, leaving out unchanged, when the id is absent.
+  virtual bool ReadInto(std::string_view id, Record& out);
   virtual bool Update(std::string_view id, const Record& record,
                       std::optional<std::uint64_t> expected_version = std::nullopt) = 0;
   virtual bool Delete(std::string_view id) = 0;

@@ -78,7 +78,14 @@ class Record {
 
   // The storage id, when the record has one.
   const std::optional<std::string>& id() const noexcept { return id_; }
-  void set_id(std::string id) { id_ = std::move(id); }
+  // Assigns in place, reusing the id's storage.
+  void set_id(std::string_view id) {
+    if (id_) {
+      id_->assign(id);
+    } else {
+      id_.emplace(id);
+    }
+  }
   void clear_id() noexcept { id_.reset(); }
   // The id the record would be stored under: the explicit id, else a string or integer field "id".
   std::optional<std::string> ResolveId() const;

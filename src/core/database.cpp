@@ -37,6 +37,13 @@ std::string Database::Upsert(const Record& record) {
   return Upsert(id ? std::string_view(*id) : std::string_view(), record);
 }
 
+bool Database::ReadInto(std::string_view id, Record& out) {
+  std::optional<Record> record = Read(id);
+  if (!record) return false;
+  out = std::move(*record);
+  return true;
+}
+
 std::vector<std::string> Database::CreateBatch(const std::vector<Record>& records) {
   std::vector<std::string> ids;
   ids.reserve(records.size());

@@ -456,6 +456,26 @@ TEST_P(CrudTest, ManyGeneratedIdsAreDistinct) {
   EXPECT_EQ(db_->Count(), 200u);
 }
 
+TEST_P(CrudTest, ReadIntoReusesARecordAndEqualsRead) {
+  Record big{
+      {"a", 1}, {"b", "a string longer than the small buffer"}, {"c", List{1, "x", List{2}}}};
+  big.set_id("big");
+  big.metadata().Set("source", "test");
+  big.mutable_fields()[0].metadata.Set("unit", "kg");
+  Record small{{"z", Bytes{"\x01"}}};
+  small.set_id("small");
+  db_->Create(big);
+  db_->Create(small);
+  Record out;
+  for (const char* id : {"big", "small", "big", "small"}) {
+    ASSERT_TRUE(db_->ReadInto(id, out)) << id;
+    EXPECT_EQ(out, *db_->Read(id)) << id;  // nothing left over from the previous record
+  }
+  const Record before = out;
+  EXPECT_FALSE(db_->ReadInto("absent", out));
+  EXPECT_EQ(out, before);
+}
+
 DKDATA_INSTANTIATE_CONFORMANCE_SUITE(CrudTest);
 
 }  // namespace

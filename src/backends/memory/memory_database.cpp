@@ -240,6 +240,15 @@ std::optional<Record> MemoryDatabase::Read(std::string_view id) {
   return rows_[slot].Decode(dictionary_);
 }
 
+bool MemoryDatabase::ReadInto(std::string_view id, Record& out) {
+  std::shared_lock lock(mutex_);
+  CheckOpen();
+  const std::uint32_t slot = ids_.Find(id, rows_);
+  if (slot == IdTable::kNone) return false;
+  rows_[slot].DecodeInto(dictionary_, out);
+  return true;
+}
+
 std::vector<std::optional<Record>> MemoryDatabase::ReadBatch(const std::vector<std::string>& ids) {
   std::vector<std::optional<Record>> out;
   out.reserve(ids.size());

@@ -59,6 +59,7 @@ class MemoryDatabase final : public Database {
 
   std::string Create(const Record& record) override;
   std::optional<Record> Read(std::string_view id) override;
+  bool ReadInto(std::string_view id, Record& out) override;
   bool Update(std::string_view id, const Record& record,
               std::optional<std::uint64_t> expected_version) override;
   bool Delete(std::string_view id) override;

@@ -224,6 +224,11 @@ void DecodeValue(const std::uint8_t*& p, Value& out) {
       return;
     case kTagList: {
       const std::size_t n = GetVarint(p);
+      if (List* existing = out.Get<List>()) {  // reuse the scratch list and its elements
+        existing->resize(n);
+        for (Value& e : *existing) DecodeValue(p, e);
+        return;
+      }
       List list(n);
       for (Value& e : list) DecodeValue(p, e);
       out = std::move(list);
@@ -372,23 +377,34 @@ std::uint64_t Row::version() const noexcept {
 
 Record Row::Decode(const FieldDictionary& dictionary) const {
   Record record;
+  DecodeInto(dictionary, record);
+  return record;
+}
+
+void Row::DecodeInto(const FieldDictionary& dictionary, Record& record) const {
   const std::uint8_t* p = bytes_.get() + 4;
-  record.set_id(std::string(GetString(p)));
+  record.set_id(GetString(p));
   record.set_version(GetVarint(p));
-  const std::uint8_t* fields = p;
-  const std::size_t count = GetVarint(fields);
-  record.mutable_fields().reserve(count);
+  const std::uint8_t* fields_start = p;
+  std::vector<Field>& fields = record.mutable_fields();
+  fields.resize(GetVarint(fields_start));  // existing fields keep their buffers for reuse
+  std::size_t i = 0;
   const std::uint8_t* end =
       ForEachField(p, [&](std::uint32_t name_id, std::uint8_t type, const std::uint8_t* value) {
-        Field& f = record.mutable_fields().emplace_back();
-        f.name = dictionary.Name(name_id);
+        Field& f = fields[i++];
+        f.name.assign(dictionary.Name(name_id));
         f.type = static_cast<FieldType>(type & ~kHasMetadata);
         DecodeValue(value, f.value);
-        if (type & kHasMetadata) DecodeObject(value, f.metadata);
+        if (type & kHasMetadata) {
+          f.metadata = Object();
+          DecodeObject(value, f.metadata);
+        } else if (!f.metadata.empty()) {
+          f.metadata = Object();
+        }
         return false;
       });
+  if (!record.metadata().empty()) record.metadata() = Object();
   if (*end++) DecodeObject(end, record.metadata());
-  return record;
 }
 
 Record Row::DecodeFields(const FieldDictionary& dictionary,

@@ -70,6 +70,8 @@ class Row {
 
   // Decodes the whole record (id and version set).
   Record Decode(const FieldDictionary& dictionary) const;
+  // The same into an existing record, reusing its storage.
+  void DecodeInto(const FieldDictionary& dictionary, Record& record) const;
   // Decodes only the projected fields, in the order given, for projections.
   Record DecodeFields(const FieldDictionary& dictionary,
                       const std::vector<ProjectedField>& fields) const;
