@@ -1235,24 +1235,14 @@ void WriteStructured(JsonWriter& writer, const Record& record) {
 // timestamps become strings and vectors lists.
 FieldType PlainJsonType(const Value& value) {
   switch (value.kind()) {
-    case ValueKind::kNull:
     case ValueKind::kBytes:
     case ValueKind::kTimestamp:
       return FieldType::kString;
-    case ValueKind::kBool:
-      return FieldType::kBoolean;
-    case ValueKind::kInt:
-      return FieldType::kInteger;
-    case ValueKind::kFloat:
-      return FieldType::kFloat;
-    case ValueKind::kString:
-      return DetectFieldType(value);  // string or text, by length
-    case ValueKind::kList:
-    case ValueKind::kObject:
     case ValueKind::kVector:
       return FieldType::kJson;
+    default:
+      return DetectFieldType(value);
   }
-  return FieldType::kString;
 }
 
 bool NeedsTypeTag(const Field& field) {
