@@ -10,6 +10,9 @@ fast=0
 [ "${1:-}" = "--fast" ] && fast=1
 jobs=${DKDATA_JOBS:-2}
 
+echo "== formatting (.clang-format)"
+git ls-files '*.cpp' '*.hpp' | xargs clang-format --dry-run --Werror
+
 echo "== release build"
 bash scripts/build.sh release
 (cd build && ctest --output-on-failure -j "$jobs")
