@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs every dependency dkdata needs to build and test, idempotently.
 #   scripts/install-deps.sh            C++ toolchain and libraries (apt-get)
-#   scripts/install-deps.sh --peers    also the Python reference (dataknobs-data) in .venv, for benchmarks
+#   scripts/install-deps.sh --peers    also the Python reference (dataknobs-data) and DuckDB in .venv,
+#                                      for benchmarks
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +17,7 @@ done
 apt_packages=(
   build-essential cmake ninja-build pkg-config git
   libsimdjson-dev libfmt-dev libcli11-dev
+  libsqlite3-dev zlib1g-dev libzstd-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format clang-tidy
   python3 python3-venv
@@ -45,6 +47,10 @@ if [ "$want_peers" = 1 ]; then
     .venv/bin/pip install "${pip_quiet[@]}" --only-binary=:all: 'numpy<2.3' 'pandas<2.4' 'pyarrow<22'
     .venv/bin/pip install "${pip_quiet[@]}" --ignore-requires-python --prefer-binary \
       --only-binary=numpy,pandas,pyarrow dataknobs-data
+  fi
+  # DuckDB: a benchmark peer for the file backend (read_json, read_csv) and, later, Parquet.
+  if ! .venv/bin/python -c 'import duckdb' 2>/dev/null; then
+    .venv/bin/pip install -q --disable-pip-version-check --only-binary=:all: 'duckdb<3'
   fi
 fi
 echo "install-deps: done"

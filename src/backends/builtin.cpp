@@ -2,10 +2,39 @@
 
 namespace dkdata::internal {
 
+namespace {
+
+[[maybe_unused]] BackendInfo Unavailable(std::string name, std::vector<std::string> aliases,
+                                         std::vector<std::string> schemes, std::string reason) {
+  BackendInfo info;
+  info.name = std::move(name);
+  info.aliases = std::move(aliases);
+  info.url_schemes = std::move(schemes);
+  info.available = false;
+  info.unavailable_reason = std::move(reason);
+  return info;
+}
+
+}  // namespace
+
 std::vector<BackendInfo> BuiltinBackends() {
   std::vector<BackendInfo> out;
 #if DKDATA_HAVE_MEMORY
   out.push_back(MakeMemoryBackendInfo());
+#endif
+#if DKDATA_HAVE_FILE
+  out.push_back(MakeFileBackendInfo());
+#else
+  out.push_back(Unavailable("file", {}, {"file"},
+                            "built without the file backend: apt-get install zlib1g-dev "
+                            "libzstd-dev, then configure with -DDKDATA_BACKEND_FILE=ON"));
+#endif
+#if DKDATA_HAVE_SQLITE
+  out.push_back(MakeSqliteBackendInfo());
+#else
+  out.push_back(Unavailable("sqlite", {"sqlite3"}, {"sqlite", "sqlite3"},
+                            "built without the sqlite backend: apt-get install libsqlite3-dev, "
+                            "then configure with -DDKDATA_BACKEND_SQLITE=ON"));
 #endif
   return out;
 }

@@ -10,6 +10,8 @@
 namespace dkdata::internal {
 
 BackendInfo MakeMemoryBackendInfo();
+BackendInfo MakeFileBackendInfo();
+BackendInfo MakeSqliteBackendInfo();
 
 // Every backend this build knows about; one built without its dependency is listed with
 // available = false and a reason saying what to install.
