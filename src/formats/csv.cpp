@@ -1,0 +1,1473 @@
+// CSV and linear TSV reading and writing of records (see formats/csv.hpp and docs/csv-format.md).
+//
+// Reading is two layers. CsvTokenizer cuts the byte stream into rows of cells: it scans for the
+// few bytes that matter (delimiter, quote or backslash, CR, LF, and non-ASCII bytes, whose UTF-8
+// it validates) sixteen bytes at a time, and hands out cells as views into its buffer; only a cell
+// with escapes is copied, into a scratch string reused from row to row. A row cut by the end of
+// the buffer is parsed again from its start once more bytes are in. RowDecoder then turns the
+// cells of a row into a Record, following the column types of the header.
+//
+// Writing plans the columns first (names in first-seen order, one type per column, whether
+// versions and metadata need columns) in one pass over the records, then encodes rows into a
+// buffer that is handed to the OutputStream in large pieces.
+#include "formats/csv.hpp"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <deque>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "dkdata/errors.hpp"
+#include "dkdata/json.hpp"
+#include "dkdata/value.hpp"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+namespace dkdata::internal {
+
+namespace {
+
+constexpr std::string_view kIdColumn = "__id__";
+constexpr std::string_view kVersionColumn = "__version__";
+constexpr std::string_view kMetadataColumn = "__metadata__";
+
+// TSV's whole-cell markers: null and the empty string.
+constexpr std::string_view kTsvNull = "\\N";
+constexpr std::string_view kTsvEmpty = "\\E";
+
+// The reader's buffer starts at this size and doubles for rows that do not fit.
+constexpr std::size_t kInitialReadBuffer = std::size_t{1} << 20;
+// The writer hands its buffer to the stream once it holds this much.
+constexpr std::size_t kWriteFlushSize = kStreamBufferSize;
+
+// Cells longer than this are shortened in messages.
+constexpr std::size_t kMaxQuotedInMessage = 60;
+
+[[noreturn]] void ThrowInvalid(std::string message) {
+  throw Error(ErrorCode::kInvalidArgument, std::move(message));
+}
+
+void ValidateDialect(const CsvDialect& dialect) {
+  const char d = dialect.delimiter;
+  if (dialect.tsv && d != '\t') {
+    ThrowInvalid("a TSV dialect must use the tab as its delimiter");
+  }
+  if (d == '"' || d == '\n' || d == '\r' || d == '\\' || static_cast<unsigned char>(d) >= 0x80) {
+    ThrowInvalid("'" + std::string(1, d) + "' cannot be a CSV delimiter");
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// UTF-8 and byte scanning
+// ---------------------------------------------------------------------------------------------
+
+// The length a UTF-8 sequence with this lead byte has, or 0 when no sequence starts with it.
+std::size_t Utf8LengthFromLead(unsigned char lead) {
+  if (lead >= 0xC2 && lead <= 0xDF) return 2;
+  if (lead >= 0xE0 && lead <= 0xEF) return 3;
+  if (lead >= 0xF0 && lead <= 0xF4) return 4;
+  return 0;
+}
+
+// The length of the well-formed UTF-8 sequence (RFC 3629: no overlongs, no surrogates, nothing
+// above U+10FFFF) that starts with a non-ASCII byte at s, or 0 when it is malformed.
+std::size_t Utf8SequenceLength(const unsigned char* s, std::size_t available) {
+  const std::size_t length = Utf8LengthFromLead(s[0]);
+  if (length == 0 || available < length) return 0;
+  unsigned char low = 0x80;  // the range of the second byte
+  unsigned char high = 0xBF;
+  if (s[0] == 0xE0) low = 0xA0;
+  if (s[0] == 0xED) high = 0x9F;
+  if (s[0] == 0xF0) low = 0x90;
+  if (s[0] == 0xF4) high = 0x8F;
+  if (s[1] < low || s[1] > high) return 0;
+  for (std::size_t i = 2; i < length; ++i) {
+    if ((s[i] & 0xC0) != 0x80) return 0;
+  }
+  return length;
+}
+
+// Finds the first byte that is one of four given bytes or is not ASCII.
+class ByteFinder {
+ public:
+  ByteFinder(char a, char b, char c, char d) {
+    for (char x : {a, b, c, d}) table_[static_cast<unsigned char>(x)] = true;
+    for (int i = 0x80; i < 0x100; ++i) table_[i] = true;
+#if defined(__SSE2__)
+    a_ = _mm_set1_epi8(a);
+    b_ = _mm_set1_epi8(b);
+    c_ = _mm_set1_epi8(c);
+    d_ = _mm_set1_epi8(d);
+#endif
+  }
+
+  // The first such byte in [p, end), or end.
+  const char* Find(const char* p, const char* end) const {
+#if defined(__SSE2__)
+    while (end - p >= 16) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+      const __m128i hits = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, a_), _mm_cmpeq_epi8(v, b_)),
+                                        _mm_or_si128(_mm_cmpeq_epi8(v, c_), _mm_cmpeq_epi8(v, d_)));
+      // movemask of v itself gives the bytes with the high bit set: the non-ASCII ones.
+      const int mask = _mm_movemask_epi8(hits) | _mm_movemask_epi8(v);
+      if (mask != 0) return p + __builtin_ctz(static_cast<unsigned>(mask));
+      p += 16;
+    }
+#endif
+    while (p < end && !table_[static_cast<unsigned char>(*p)]) ++p;
+    return p;
+  }
+
+ private:
+  std::array<bool, 256> table_{};
+#if defined(__SSE2__)
+  __m128i a_, b_, c_, d_;
+#endif
+};
+
+// 'text' for messages, shortened (at a character boundary) when long.
+std::string Shown(std::string_view text) {
+  std::string shown = "'";
+  if (text.size() <= kMaxQuotedInMessage) {
+    shown += text;
+  } else {
+    std::size_t cut = kMaxQuotedInMessage;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+    shown += text.substr(0, cut);
+    shown += "...";
+  }
+  shown += "'";
+  return shown;
+}
+
+std::string Quoted(std::string_view name) {
+  return "'" + std::string(name) + "'";
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char c = a[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != b[i]) return false;
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tokenizer
+// ---------------------------------------------------------------------------------------------
+
+// What a cell says before the column's type is applied.
+enum class CellKind : std::uint8_t {
+  kAbsent,  // empty (unquoted): the field is not in the record
+  kNull,    // `null` unquoted (CSV) or `\N` (TSV)
+  kBare,    // unquoted text: may be inferred as a number or boolean in an untyped column
+  kQuoted,  // quoted text (CSV) or `\E` (TSV): always text
+};
+
+struct Cell {
+  std::string_view text;
+  CellKind kind = CellKind::kAbsent;
+};
+
+// The cells of one row. Its storage only grows, so that rows after the first allocate nothing.
+class CellRow {
+ public:
+  void clear() { size_ = 0; }
+  [[gnu::always_inline]] void push_back(std::string_view text, CellKind kind) {
+    if (size_ == cells_.size()) Grow();
+    cells_[size_++] = Cell{text, kind};
+  }
+  std::size_t size() const { return size_; }
+  const Cell& operator[](std::size_t i) const { return cells_[i]; }
+  const Cell* begin() const { return cells_.data(); }
+  const Cell* end() const { return cells_.data() + size_; }
+
+ private:
+  void Grow() { cells_.resize(cells_.size() * 2 + 16); }
+
+  std::vector<Cell> cells_;
+  std::size_t size_ = 0;
+};
+
+class CsvTokenizer {
+ public:
+  CsvTokenizer(InputStream& in, const CsvDialect& dialect, std::string_view source)
+      : in_(in),
+        source_(source),
+        delimiter_(dialect.delimiter),
+        tsv_(dialect.tsv),
+        bare_finder_(dialect.delimiter, dialect.tsv ? '\\' : '"', '\n', '\r'),
+        quoted_finder_('"', '"', '\n', '"'),
+        capacity_(kInitialReadBuffer),
+        buffer_(new char[capacity_]) {}
+
+  // The names of the columns, for messages, and the most cells a row may have. Unset (for the
+  // header row), cells are named by their position and there is no limit.
+  void SetColumns(const std::vector<std::string>* names) { names_ = names; }
+
+  // Reads the next row that is not blank into cells (views valid until the next call). Returns
+  // false at the end of the input; line is the 1-based line where the row starts.
+  bool NextRow(CellRow& cells, std::size_t& line) {
+    if (!started_) Start();
+    for (;;) {
+      const Parse result = tsv_ ? ParseTsvRow(cells) : ParseCsvRow(cells);
+      switch (result) {
+        case Parse::kRow:
+          line = row_line_;
+          return true;
+        case Parse::kBlank:
+          break;
+        case Parse::kEnd:
+          return false;
+        case Parse::kMore:
+          ReadMore();
+          break;
+      }
+    }
+  }
+
+  // "people.csv:12: column 'age': " for messages about a cell.
+  std::string Where(std::size_t line, std::size_t cell_index) const {
+    std::string where = std::string(source_) + ":" + std::to_string(line) + ": column ";
+    if (names_ != nullptr && cell_index < names_->size()) {
+      where += Quoted((*names_)[cell_index]);
+    } else {
+      where += std::to_string(cell_index + 1);
+    }
+    return where + ": ";
+  }
+
+ private:
+  enum class Parse { kRow, kBlank, kEnd, kMore };
+
+  void Start() {
+    started_ = true;
+    ReadMore();
+    if (end_ >= 3 && std::memcmp(buffer_.get(), "\xEF\xBB\xBF", 3) == 0) begin_ = 3;  // BOM
+  }
+
+  // Keeps the unparsed bytes, makes room (doubling the buffer when a row fills it) and reads until
+  // the buffer is full or the input ends: filling it keeps re-parsing of long rows linear.
+  void ReadMore() {
+    if (eof_) return;
+    if (begin_ > 0) {
+      std::memmove(buffer_.get(), buffer_.get() + begin_, end_ - begin_);
+      end_ -= begin_;
+      begin_ = 0;
+    }
+    if (end_ == capacity_) {
+      auto bigger = std::unique_ptr<char[]>(new char[capacity_ * 2]);
+      std::memcpy(bigger.get(), buffer_.get(), end_);
+      buffer_ = std::move(bigger);
+      capacity_ *= 2;
+    }
+    while (end_ < capacity_) {
+      const std::size_t got = in_.Read(buffer_.get() + end_, capacity_ - end_);
+      if (got == 0) {
+        eof_ = true;
+        break;
+      }
+      end_ += got;
+    }
+  }
+
+  // At a CR or LF: moves p past the line end (CRLF, LF or a lone CR). False when the input may
+  // continue with an LF that is not read yet.
+  bool SkipLineEnd(const char*& p, const char* end) const {
+    if (*p == '\n') {
+      ++p;
+      return true;
+    }
+    if (p + 1 == end && !eof_) return false;
+    ++p;
+    if (p < end && *p == '\n') ++p;
+    return true;
+  }
+
+  // At a non-ASCII byte of the cell starting at cell_start: moves p past its UTF-8 sequence.
+  // False when the sequence may continue past the bytes read so far.
+  bool SkipUtf8(const char*& p, const char* end, const char* cell_start, std::size_t cell_index) {
+    const auto* s = reinterpret_cast<const unsigned char*>(p);
+    const std::size_t available = static_cast<std::size_t>(end - p);
+    const std::size_t length = Utf8SequenceLength(s, available);
+    if (length == 0) {
+      if (!eof_ && available < Utf8LengthFromLead(s[0])) return false;
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "0x%02X", s[0]);
+      ThrowInvalid(Where(line_, cell_index) + "invalid UTF-8 (byte " + hex + " at byte " +
+                   std::to_string(p - cell_start) + " of the cell)");
+    }
+    p += length;
+    return true;
+  }
+
+  [[noreturn]] void ThrowTooManyCells(std::size_t cells) const {
+    ThrowInvalid(std::string(source_) + ":" + std::to_string(line_) +
+                 ": the row has more cells than the header's " + std::to_string(cells) +
+                 " columns");
+  }
+
+  // A blank line (nothing before its line end) at p; kMore when the line end is not all read.
+  Parse SkipBlankLine(const char* p, const char* end) {
+    if (!SkipLineEnd(p, end)) return Parse::kMore;
+    begin_ = static_cast<std::size_t>(p - buffer_.get());
+    ++line_;
+    return Parse::kBlank;
+  }
+
+  // Ends a row whose last cell ends at p (at a line end or the end of the input).
+  Parse EndRow(const char* p, const char* end, std::size_t newlines_inside) {
+    if (p < end && !SkipLineEnd(p, end)) return Parse::kMore;
+    begin_ = static_cast<std::size_t>(p - buffer_.get());
+    row_line_ = line_;
+    line_ += newlines_inside + 1;
+    return Parse::kRow;
+  }
+
+  std::size_t MaxCells() const {
+    return names_ != nullptr ? names_->size() : std::numeric_limits<std::size_t>::max();
+  }
+
+  // A scratch string for the unescaped text of a cell (a deque: views stay valid as it grows).
+  std::string& Scratch(std::size_t cell_index) {
+    while (scratch_.size() <= cell_index) scratch_.emplace_back();
+    std::string& s = scratch_[cell_index];
+    s.clear();
+    return s;
+  }
+
+  Parse ParseCsvRow(CellRow& cells) {
+    cells.clear();
+    const char* p = buffer_.get() + begin_;
+    const char* const end = buffer_.get() + end_;
+    if (p == end) return eof_ ? Parse::kEnd : Parse::kMore;
+    if (*p == '\n' || *p == '\r') return SkipBlankLine(p, end);
+    const std::size_t max_cells = MaxCells();
+    std::size_t newlines = 0;  // inside quoted cells
+    for (;;) {
+      const std::size_t index = cells.size();
+      if (index == max_cells) ThrowTooManyCells(max_cells);
+      if (p < end && *p == '"') {
+        const char* const start = ++p;
+        bool escaped = false;
+        for (;;) {
+          p = quoted_finder_.Find(p, end);
+          if (p == end) {
+            if (!eof_) return Parse::kMore;
+            ThrowInvalid(Where(line_, index) + "unterminated quoted cell (no closing quote)");
+          }
+          if (*p == '"') {
+            if (p + 1 == end && !eof_) return Parse::kMore;
+            if (p + 1 < end && p[1] == '"') {
+              escaped = true;
+              p += 2;
+              continue;
+            }
+            break;
+          }
+          if (*p == '\n') {
+            ++newlines;
+            ++p;
+          } else if (!SkipUtf8(p, end, start, index)) {
+            return Parse::kMore;
+          }
+        }
+        std::string_view text(start, static_cast<std::size_t>(p - start));
+        ++p;  // the closing quote
+        if (p < end && *p != delimiter_ && *p != '\n' && *p != '\r') {
+          ThrowInvalid(Where(line_, index) +
+                       "unexpected character after the closing quote (a quote inside a quoted "
+                       "cell is written as two quotes)");
+        }
+        if (escaped) text = UnescapeCsv(text, index);
+        cells.push_back(text, CellKind::kQuoted);
+      } else {
+        const char* const start = p;
+        for (;;) {
+          p = bare_finder_.Find(p, end);
+          if (p == end) {
+            if (!eof_) return Parse::kMore;
+            break;
+          }
+          const char c = *p;
+          if (c == delimiter_ || c == '\n' || c == '\r') break;
+          if (c == '"') {
+            ++p;  // a quote inside an unquoted cell is kept as it is
+          } else if (!SkipUtf8(p, end, start, index)) {
+            return Parse::kMore;
+          }
+        }
+        const std::string_view text(start, static_cast<std::size_t>(p - start));
+        CellKind kind = CellKind::kBare;
+        if (text.empty()) {
+          kind = CellKind::kAbsent;
+        } else if (text == "null") {
+          kind = CellKind::kNull;
+        }
+        cells.push_back(text, kind);
+      }
+      if (p < end && *p == delimiter_) {
+        ++p;
+        continue;
+      }
+      return EndRow(p, end, newlines);
+    }
+  }
+
+  std::string_view UnescapeCsv(std::string_view text, std::size_t index) {
+    std::string& out = Scratch(index);
+    out.reserve(text.size());
+    std::size_t start = 0;
+    for (std::size_t q = text.find('"'); q != std::string_view::npos; q = text.find('"', start)) {
+      out.append(text.data() + start, q + 1 - start);  // up to and with the first quote of a pair
+      start = q + 2;
+    }
+    out.append(text.data() + start, text.size() - start);
+    return out;
+  }
+
+  static bool IsTsvEscapeLetter(char c) {
+    return c == '\\' || c == 't' || c == 'n' || c == 'r' || c == 'N' || c == 'E';
+  }
+
+  Parse ParseTsvRow(CellRow& cells) {
+    cells.clear();
+    const char* p = buffer_.get() + begin_;
+    const char* const end = buffer_.get() + end_;
+    if (p == end) return eof_ ? Parse::kEnd : Parse::kMore;
+    if (*p == '\n' || *p == '\r') return SkipBlankLine(p, end);
+    const std::size_t max_cells = MaxCells();
+    for (;;) {
+      const std::size_t index = cells.size();
+      if (index == max_cells) ThrowTooManyCells(max_cells);
+      const char* const start = p;
+      bool escaped = false;
+      for (;;) {
+        p = bare_finder_.Find(p, end);
+        if (p == end) {
+          if (!eof_) return Parse::kMore;
+          break;
+        }
+        const char c = *p;
+        if (c == delimiter_ || c == '\n' || c == '\r') break;
+        if (c == '\\') {
+          if (p + 1 == end && !eof_) return Parse::kMore;
+          escaped = true;
+          // An unknown escape keeps its backslash and leaves the next byte to be scanned.
+          p += (p + 1 < end && IsTsvEscapeLetter(p[1])) ? 2 : 1;
+        } else if (!SkipUtf8(p, end, start, index)) {
+          return Parse::kMore;
+        }
+      }
+      const std::string_view text(start, static_cast<std::size_t>(p - start));
+      if (text.empty()) {
+        cells.push_back(text, CellKind::kAbsent);
+      } else if (text == kTsvNull) {
+        cells.push_back(text, CellKind::kNull);
+      } else if (text == kTsvEmpty) {
+        cells.push_back(std::string_view(), CellKind::kQuoted);
+      } else {
+        cells.push_back(escaped ? UnescapeTsv(text, index) : text, CellKind::kBare);
+      }
+      if (p < end && *p == delimiter_) {
+        ++p;
+        continue;
+      }
+      return EndRow(p, end, 0);
+    }
+  }
+
+  std::string_view UnescapeTsv(std::string_view text, std::size_t index) {
+    std::string& out = Scratch(index);
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size(); ++i) {
+      if (text[i] != '\\' || i + 1 == text.size()) {
+        out += text[i];
+        continue;
+      }
+      switch (text[i + 1]) {
+        case '\\':
+          out += '\\';
+          break;
+        case 't':
+          out += '\t';
+          break;
+        case 'n':
+          out += '\n';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        default:  // \N, \E inside a longer cell and unknown escapes are kept as they are
+          out += '\\';
+          continue;
+      }
+      ++i;
+    }
+    return out;
+  }
+
+  InputStream& in_;
+  std::string_view source_;
+  const char delimiter_;
+  const bool tsv_;
+  const ByteFinder bare_finder_;    // ends of unquoted cells, quotes or backslashes, non-ASCII
+  const ByteFinder quoted_finder_;  // quotes, LFs (counted as lines), non-ASCII
+  const std::vector<std::string>* names_ = nullptr;
+
+  std::size_t capacity_;
+  std::unique_ptr<char[]> buffer_;
+  std::size_t begin_ = 0;  // the first byte not parsed yet
+  std::size_t end_ = 0;    // the end of the bytes read
+  bool eof_ = false;
+  bool started_ = false;
+  std::size_t line_ = 1;      // the line at begin_
+  std::size_t row_line_ = 1;  // the line where the last row returned starts
+  std::deque<std::string> scratch_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Cell values
+// ---------------------------------------------------------------------------------------------
+
+// Why a cell could not be read; the row decoder adds the file, line and column.
+struct CellFailure {
+  std::string reason;
+};
+
+[[noreturn]] void FailCell(std::string reason) {
+  throw CellFailure{std::move(reason)};
+}
+
+std::optional<std::int64_t> ParseInt(std::string_view text) {
+  std::int64_t i = 0;
+  const char* const end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, i);
+  if (ec != std::errc() || ptr != end) return std::nullopt;
+  return i;
+}
+
+std::optional<double> ParseFiniteDouble(std::string_view text) {
+  double d = 0;
+  const char* const end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, d, std::chars_format::general);
+  if (ec != std::errc() || ptr != end || !std::isfinite(d)) return std::nullopt;
+  return d;
+}
+
+std::optional<bool> ParseBool(std::string_view text) {
+  if (EqualsIgnoreCase(text, "true")) return true;
+  if (EqualsIgnoreCase(text, "false")) return false;
+  return std::nullopt;
+}
+
+// A vector cell: a JSON list of numbers, read as float32 exactly as written.
+Vector ParseVectorCell(std::string_view text) {
+  auto fail = [&]() { FailCell(Shown(text) + " is not a vector (a JSON list of numbers)"); };
+  auto skip_space = [&](std::size_t& i) {
+    while (i < text.size() && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n')) ++i;
+  };
+  Vector vector;
+  std::size_t i = 0;
+  skip_space(i);
+  if (i == text.size() || text[i] != '[') fail();
+  ++i;
+  skip_space(i);
+  if (i < text.size() && text[i] == ']') {
+    ++i;
+  } else {
+    for (;;) {
+      skip_space(i);
+      float f = 0;
+      const char* const begin = text.data() + i;
+      const auto [ptr, ec] = std::from_chars(begin, text.data() + text.size(), f);
+      if (ec != std::errc() || ptr == begin || !std::isfinite(f)) fail();
+      vector.push_back(f);
+      i = static_cast<std::size_t>(ptr - text.data());
+      skip_space(i);
+      if (i < text.size() && text[i] == ',') {
+        ++i;
+        continue;
+      }
+      if (i < text.size() && text[i] == ']') {
+        ++i;
+        break;
+      }
+      fail();
+    }
+  }
+  skip_space(i);
+  if (i != text.size()) fail();
+  return vector;
+}
+
+Value ParseJsonCell(std::string_view text) {
+  try {
+    return ParseJson(text);
+  } catch (const Error& error) {
+    FailCell(Shown(text) + " is not valid JSON (" + error.what() + ")");
+  }
+}
+
+// The value of a text cell in a column (or under a type tag) of the given type.
+Value DecodeTyped(std::string_view text, FieldType type) {
+  switch (type) {
+    case FieldType::kString:
+    case FieldType::kText:
+      return Value(std::string(text));
+    case FieldType::kInteger:
+      if (auto i = ParseInt(text)) return Value(*i);
+      FailCell(Shown(text) + " is not an integer");
+    case FieldType::kFloat:
+      if (auto d = ParseFiniteDouble(text)) return Value(*d);
+      FailCell(Shown(text) + " is not a finite float");
+    case FieldType::kBoolean:
+      if (auto b = ParseBool(text)) return Value(*b);
+      FailCell(Shown(text) + " is not a boolean (true or false)");
+    case FieldType::kDatetime:
+      if (auto t = Timestamp::Parse(text)) return Value(*t);
+      FailCell(Shown(text) + " is not an ISO-8601 datetime");
+    case FieldType::kBinary:
+      if (auto b = Base64Decode(text)) return Value(Bytes{std::move(*b)});
+      FailCell(Shown(text) + " is not base64");
+    case FieldType::kVector:
+      return Value(ParseVectorCell(text));
+    case FieldType::kJson:
+    case FieldType::kSparseVector:
+      return ParseJsonCell(text);
+  }
+  FailCell("unknown field type");
+}
+
+// The type a `:json` column gives a value when no type tag says otherwise.
+FieldType NaturalJsonType(const Value& value) {
+  switch (value.kind()) {
+    case ValueKind::kBytes: {
+      const std::size_t base64_size = (value.Get<Bytes>()->data.size() + 2) / 3 * 4;
+      return base64_size > kTextThreshold ? FieldType::kText : FieldType::kString;
+    }
+    case ValueKind::kTimestamp:
+      return FieldType::kString;
+    case ValueKind::kVector:
+      return FieldType::kJson;  // a JSON list
+    default:
+      return DetectFieldType(value);
+  }
+}
+
+// A cell of a `:json` column: the JSON of the value, whose type is detected from it unless a type
+// tag (from `__metadata__`) names the type the value had.
+Value DecodeJsonColumn(std::string_view text, std::optional<FieldType> tag, FieldType& type) {
+  if (tag == FieldType::kVector) {
+    type = *tag;
+    return Value(ParseVectorCell(text));
+  }
+  Value value = ParseJsonCell(text);
+  if (!tag) {
+    type = DetectFieldType(value);
+    return value;
+  }
+  type = *tag;
+  switch (*tag) {
+    case FieldType::kString:
+    case FieldType::kText:
+    case FieldType::kDatetime:
+    case FieldType::kBinary:
+      if (const auto* s = value.Get<std::string>()) return DecodeTyped(*s, *tag);
+      FailCell(Shown(text) + " is not a JSON string, as a " + std::string(FieldTypeName(*tag)) +
+               " must be here");
+    case FieldType::kFloat:
+      if (const auto* i = value.Get<std::int64_t>()) return Value(static_cast<double>(*i));
+      if (value.kind() == ValueKind::kFloat) return value;
+      FailCell(Shown(text) + " is not a float");
+    case FieldType::kInteger:
+      if (value.kind() == ValueKind::kInt) return value;
+      FailCell(Shown(text) + " is not an integer");
+    case FieldType::kBoolean:
+      if (value.kind() == ValueKind::kBool) return value;
+      FailCell(Shown(text) + " is not a boolean (true or false)");
+    default:
+      return value;
+  }
+}
+
+// Whether text is a number by the JSON grammar; sets is_integer when it has no fraction or
+// exponent.
+bool IsJsonNumber(std::string_view s, bool& is_integer) {
+  std::size_t i = 0;
+  const auto digit = [&](std::size_t at) { return at < s.size() && s[at] >= '0' && s[at] <= '9'; };
+  if (i < s.size() && s[i] == '-') ++i;
+  if (!digit(i)) return false;
+  if (s[i] == '0') {
+    ++i;
+  } else {
+    while (digit(i)) ++i;
+  }
+  is_integer = true;
+  if (i < s.size() && s[i] == '.') {
+    is_integer = false;
+    ++i;
+    if (!digit(i)) return false;
+    while (digit(i)) ++i;
+  }
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    is_integer = false;
+    ++i;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+    if (!digit(i)) return false;
+    while (digit(i)) ++i;
+  }
+  return i == s.size();
+}
+
+FieldType TextType(std::string_view text) {
+  return text.size() > kTextThreshold ? FieldType::kText : FieldType::kString;
+}
+
+// Appends the field of an unquoted cell in a column without a type: a JSON-grammar integer that
+// fits int64, a finite JSON-grammar float, true/false (any case), else the text.
+void AppendInferred(std::string_view text, const std::string& name, std::vector<Field>& fields) {
+  const char c = text[0];
+  if (c == '-' || (c >= '0' && c <= '9')) {
+    bool is_integer = false;
+    if (IsJsonNumber(text, is_integer)) {
+      if (is_integer) {
+        if (auto i = ParseInt(text)) {
+          fields.emplace_back(name, Value(*i), FieldType::kInteger);
+          return;
+        }
+      } else if (auto d = ParseFiniteDouble(text)) {
+        fields.emplace_back(name, Value(*d), FieldType::kFloat);
+        return;
+      }
+    }
+  } else if (c == 't' || c == 'T' || c == 'f' || c == 'F') {
+    if (auto b = ParseBool(text)) {
+      fields.emplace_back(name, Value(*b), FieldType::kBoolean);
+      return;
+    }
+  }
+  fields.emplace_back(name, Value(std::string(text)), TextType(text));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading: header and rows
+// ---------------------------------------------------------------------------------------------
+
+struct Column {
+  enum class Role : std::uint8_t { kId, kVersion, kMetadata, kField };
+  Role role = Role::kField;
+  std::string name;               // the field name: the header text without its type suffix
+  std::optional<FieldType> type;  // nullopt: inferred per cell
+};
+
+// "name:type" → {"name", type} when the suffix is a type name; otherwise the whole text, untyped.
+std::pair<std::string_view, std::optional<FieldType>> SplitTypeSuffix(std::string_view header) {
+  const std::size_t colon = header.rfind(':');
+  if (colon == std::string_view::npos) return {header, std::nullopt};
+  const std::optional<FieldType> type = ParseFieldType(header.substr(colon + 1));
+  if (!type) return {header, std::nullopt};
+  return {header.substr(0, colon), type};
+}
+
+class RowDecoder {
+ public:
+  RowDecoder(const CellRow& header, std::size_t header_line, const CsvOptions& options,
+             std::string_view source) {
+    std::unordered_set<std::string_view> seen_fields;
+    std::unordered_set<Column::Role> seen_special;
+    columns_.reserve(header.size());
+    for (const Cell& cell : header) {
+      Column column;
+      const std::string_view text = cell.kind == CellKind::kNull ? "null" : cell.text;
+      if (text == kIdColumn) {
+        column.role = Column::Role::kId;
+        column.name = text;
+      } else if (text == kVersionColumn) {
+        column.role = Column::Role::kVersion;
+        column.name = text;
+      } else if (text == kMetadataColumn) {
+        column.role = Column::Role::kMetadata;
+        column.name = text;
+        metadata_column_ = columns_.size();
+      } else {
+        auto [name, type] = SplitTypeSuffix(text);
+        column.name = name;
+        column.type = type;
+        if (!type) {
+          if (auto it = options.column_types.find(name); it != options.column_types.end()) {
+            column.type = it->second;
+          }
+        }
+        ++field_columns_;
+      }
+      columns_.push_back(std::move(column));
+    }
+    for (const Column& column : columns_) {
+      const bool repeated = column.role == Column::Role::kField
+                                ? !seen_fields.insert(column.name).second
+                                : !seen_special.insert(column.role).second;
+      if (repeated) {
+        ThrowInvalid(std::string(source) + ":" + std::to_string(header_line) +
+                     ": the header names column " + Quoted(column.name) + " twice");
+      }
+      names_.push_back(column.name);
+    }
+  }
+
+  const std::vector<std::string>& names() const { return names_; }
+
+  Record Decode(const CellRow& cells, std::size_t line, const CsvTokenizer& where) {
+    Record record;
+    std::size_t index = 0;
+    try {
+      Object field_metadata;
+      Object types;
+      if (metadata_column_ && *metadata_column_ < cells.size()) {
+        index = *metadata_column_;
+        ReadMetadataCell(cells[index], record, field_metadata, types);
+      }
+      record.mutable_fields().reserve(field_columns_);
+      const std::size_t n = std::min(cells.size(), columns_.size());
+      for (index = 0; index < n; ++index) {
+        const Cell& cell = cells[index];
+        if (cell.kind == CellKind::kAbsent) continue;
+        const Column& column = columns_[index];
+        switch (column.role) {
+          case Column::Role::kField:
+            DecodeField(cell, column, types, record.mutable_fields());
+            break;
+          case Column::Role::kId:
+            if (cell.kind != CellKind::kNull) record.set_id(cell.text);
+            break;
+          case Column::Role::kVersion:
+            if (cell.kind != CellKind::kNull) record.set_version(ParseVersion(cell.text));
+            break;
+          case Column::Role::kMetadata:
+            break;
+        }
+      }
+      if (!field_metadata.empty()) {
+        index = *metadata_column_;
+        ApplyFieldMetadata(std::move(field_metadata), record);
+      }
+    } catch (const CellFailure& failure) {
+      ThrowInvalid(where.Where(line, index) + failure.reason);
+    }
+    return record;
+  }
+
+ private:
+  // Appends the field of a cell that is not absent. (Fields are built by their constructor: a
+  // default-constructed Field zero-fills first, which costs more than the rest of a small cell.)
+  static void DecodeField(const Cell& cell, const Column& column, const Object& types,
+                          std::vector<Field>& fields) {
+    if (cell.kind == CellKind::kNull) {
+      fields.emplace_back(column.name, Value(), column.type.value_or(FieldType::kString));
+      return;
+    }
+    std::optional<FieldType> tag;
+    if (!types.empty()) {
+      if (const Value* tag_value = types.Find(column.name)) tag = ReadTypeTag(*tag_value);
+    }
+    if (column.type == FieldType::kJson) {
+      FieldType type;
+      Value value = DecodeJsonColumn(cell.text, tag, type);
+      fields.emplace_back(column.name, std::move(value), type);
+    } else if (tag || column.type) {
+      const FieldType type = tag ? *tag : *column.type;
+      fields.emplace_back(column.name, DecodeTyped(cell.text, type), type);
+    } else if (cell.kind == CellKind::kBare) {
+      AppendInferred(cell.text, column.name, fields);
+    } else {
+      fields.emplace_back(column.name, Value(std::string(cell.text)), TextType(cell.text));
+    }
+  }
+
+  static FieldType ReadTypeTag(const Value& value) {
+    const auto* name = value.Get<std::string>();
+    std::optional<FieldType> type;
+    if (name != nullptr) type = ParseFieldType(*name);
+    if (!type) FailCell("unknown field type " + value.ToDisplayString() + " in \"types\"");
+    return *type;
+  }
+
+  static std::uint64_t ParseVersion(std::string_view text) {
+    std::uint64_t version = 0;
+    const char* const end = text.data() + text.size();
+    const auto [ptr, ec] = std::from_chars(text.data(), end, version);
+    if (ec != std::errc() || ptr != end) {
+      FailCell(Shown(text) + " is not a version (a non-negative integer)");
+    }
+    return version;
+  }
+
+  // `__metadata__`: {"record": {..}, "fields": {name: {..}}, "types": {name: type}}.
+  static void ReadMetadataCell(const Cell& cell, Record& record, Object& field_metadata,
+                               Object& types) {
+    if (cell.kind == CellKind::kAbsent || cell.kind == CellKind::kNull) return;
+    Value value = ParseJsonCell(cell.text);
+    Object* object = value.Get<Object>();
+    if (object == nullptr) FailCell("metadata must be a JSON object");
+    auto take_object = [&](std::string_view key, Object& into) {
+      Value* member = object->Find(key);
+      if (member == nullptr || member->is_null()) return;
+      Object* inner = member->Get<Object>();
+      if (inner == nullptr) FailCell("\"" + std::string(key) + "\" must be a JSON object");
+      into = std::move(*inner);
+    };
+    take_object("record", record.metadata());
+    take_object("fields", field_metadata);
+    take_object("types", types);
+  }
+
+  static void ApplyFieldMetadata(Object&& field_metadata, Record& record) {
+    for (const auto& [name, metadata] : field_metadata) {
+      Field* field = record.FindField(name);
+      if (field == nullptr) {
+        FailCell("metadata for field " + Quoted(name) + ", which the row does not have");
+      }
+      const Object* object = metadata.Get<Object>();
+      if (object == nullptr)
+        FailCell("the metadata of field " + Quoted(name) + " is not an object");
+      field->metadata = *object;
+    }
+  }
+
+  std::vector<Column> columns_;
+  std::vector<std::string> names_;
+  std::optional<std::size_t> metadata_column_;
+  std::size_t field_columns_ = 0;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Writing
+// ---------------------------------------------------------------------------------------------
+
+bool IsStringFamily(FieldType type) {
+  return type == FieldType::kString || type == FieldType::kText;
+}
+
+bool IsJsonNative(ValueKind kind) {
+  switch (kind) {
+    case ValueKind::kBytes:
+    case ValueKind::kTimestamp:
+    case ValueKind::kVector:
+      return false;
+    default:
+      return true;
+  }
+}
+
+// Whether a (non-null) value of this kind can be written in a column of this type and read back
+// as the same value.
+bool FitsColumnType(FieldType type, ValueKind kind) {
+  switch (type) {
+    case FieldType::kString:
+    case FieldType::kText:
+      return kind == ValueKind::kString;
+    case FieldType::kInteger:
+      return kind == ValueKind::kInt;
+    case FieldType::kFloat:
+      return kind == ValueKind::kFloat || kind == ValueKind::kInt;
+    case FieldType::kBoolean:
+      return kind == ValueKind::kBool;
+    case FieldType::kDatetime:
+      return kind == ValueKind::kTimestamp;
+    case FieldType::kBinary:
+      return kind == ValueKind::kBytes;
+    case FieldType::kVector:
+      return kind == ValueKind::kVector;
+    case FieldType::kJson:
+      return IsJsonNative(kind);
+    case FieldType::kSparseVector:
+      return kind == ValueKind::kObject || kind == ValueKind::kList;
+  }
+  return false;
+}
+
+struct PlannedColumn {
+  enum class State : std::uint8_t { kOnlyNulls, kTyped, kJson };
+  std::string_view name;
+  State state = State::kOnlyNulls;
+  FieldType type = FieldType::kString;  // kOnlyNulls: the type of the first null
+  bool string_and_text = false;         // a string column that also holds text, or the reverse
+
+  FieldType ColumnType() const { return state == State::kJson ? FieldType::kJson : type; }
+};
+
+// The columns of a file and what each row needs.
+class CsvPlan {
+ public:
+  explicit CsvPlan(const std::vector<const Record*>& records) {
+    std::vector<std::size_t> previous;
+    std::vector<std::size_t> current;
+    for (std::size_t i = 0; i < records.size(); ++i) {
+      const Record& record = *records[i];
+      try {
+        CheckFinite(record);
+      } catch (const Error& error) {
+        ThrowInvalid("record " + std::to_string(i + 1) + ": " + error.what());
+      }
+      if (record.version() != 0) has_version_ = true;
+      if (!record.metadata().empty()) has_metadata_ = true;
+      current.clear();
+      for (const Field& field : record.fields()) {
+        std::size_t index = ColumnOf(field.name, current.size(), previous);
+        if (index == columns_.size()) {
+          columns_.push_back(
+              PlannedColumn{field.name, PlannedColumn::State::kOnlyNulls, field.type, false});
+          index_.emplace(field.name, index);
+        }
+        current.push_back(index);
+        if (!field.metadata.empty()) has_metadata_ = true;
+        if (!field.value.is_null()) Observe(columns_[index], field);
+      }
+      std::swap(previous, current);
+    }
+    if (!has_metadata_) has_metadata_ = AnyTypeTag(records);
+  }
+
+  const std::vector<PlannedColumn>& columns() const { return columns_; }
+  bool has_version() const { return has_version_; }
+  bool has_metadata() const { return has_metadata_; }
+
+  // The column of the field at this position of a record, or columns().size() when there is
+  // none. Records usually list their fields in the same order, so guesses (the columns of the
+  // previous record's fields, by position) are tried before the hash table.
+  std::size_t ColumnOf(std::string_view name, std::size_t position,
+                       const std::vector<std::size_t>& guesses) const {
+    if (position < guesses.size()) {
+      const std::size_t guess = guesses[position];
+      if (columns_[guess].name == name) return guess;
+    }
+    auto it = index_.find(name);
+    return it == index_.end() ? columns_.size() : it->second;
+  }
+
+  // Whether a field needs a type tag: its type is not the one its column gives it on reading. A
+  // value that does not fit its own type (5 in a boolean field) has none: it reads back as what
+  // it is.
+  static bool NeedsTypeTag(const PlannedColumn& column, const Field& field) {
+    if (field.value.is_null() || !FitsColumnType(field.type, field.value.kind())) return false;
+    if (column.ColumnType() == FieldType::kJson) {
+      return field.type != NaturalJsonType(field.value);
+    }
+    return field.type != column.type;
+  }
+
+ private:
+  static void Observe(PlannedColumn& column, const Field& field) {
+    using State = PlannedColumn::State;
+    if (column.state == State::kJson) return;
+    if (!FitsColumnType(field.type, field.value.kind())) {
+      column.state = State::kJson;
+    } else if (column.state == State::kOnlyNulls) {
+      column.state = State::kTyped;
+      column.type = field.type;
+    } else if (column.type != field.type) {
+      if (IsStringFamily(column.type) && IsStringFamily(field.type)) {
+        column.string_and_text = true;
+      } else {
+        column.state = State::kJson;
+      }
+    }
+  }
+
+  bool AnyTypeTag(const std::vector<const Record*>& records) const {
+    const bool possible = std::any_of(columns_.begin(), columns_.end(), [](const auto& column) {
+      return column.ColumnType() == FieldType::kJson || column.string_and_text;
+    });
+    if (!possible) return false;
+    for (const Record* record : records) {
+      for (const Field& field : record->fields()) {
+        if (NeedsTypeTag(columns_[index_.find(field.name)->second], field)) return true;
+      }
+    }
+    return false;
+  }
+
+  std::vector<PlannedColumn> columns_;
+  std::unordered_map<std::string_view, std::size_t> index_;
+  bool has_version_ = false;
+  bool has_metadata_ = false;
+};
+
+class CsvWriter {
+ public:
+  CsvWriter(OutputStream& out, const CsvDialect& dialect)
+      : out_(out),
+        delimiter_(dialect.delimiter),
+        tsv_(dialect.tsv),
+        special_finder_(dialect.delimiter, dialect.tsv ? '\\' : '"', '\n', '\r') {}
+
+  void WriteAll(const std::vector<const Record*>& records) {
+    const CsvPlan plan(records);
+    try {
+      WriteHeader(plan);
+    } catch (const Error& error) {
+      ThrowInvalid(std::string("the header: ") + error.what());
+    }
+    std::vector<const Field*> slots(plan.columns().size());
+    for (std::size_t i = 0; i < records.size(); ++i) {
+      try {
+        WriteRow(plan, *records[i], slots);
+      } catch (const Error& error) {
+        ThrowInvalid("record " + std::to_string(i + 1) + ": " + error.what());
+      }
+      if (buffer_.size() >= kWriteFlushSize) Flush();
+    }
+    Flush();
+    out_.Finish();
+  }
+
+ private:
+  void Flush() {
+    if (buffer_.empty()) return;
+    out_.Write(buffer_);
+    buffer_.clear();
+  }
+
+  void WriteHeader(const CsvPlan& plan) {
+    SetSubject("a column name");
+    AppendText(kIdColumn, false);
+    if (plan.has_version()) {
+      buffer_ += delimiter_;
+      AppendText(kVersionColumn, false);
+    }
+    for (const PlannedColumn& column : plan.columns()) {
+      buffer_ += delimiter_;
+      std::string& header = scratch_;
+      header.assign(column.name);
+      header += ':';
+      header += FieldTypeName(column.ColumnType());
+      AppendText(header, true);
+    }
+    if (plan.has_metadata()) {
+      buffer_ += delimiter_;
+      AppendText(kMetadataColumn, false);
+    }
+    buffer_ += '\n';
+  }
+
+  void WriteRow(const CsvPlan& plan, const Record& record, std::vector<const Field*>& slots) {
+    std::fill(slots.begin(), slots.end(), nullptr);
+    std::size_t position = 0;
+    for (const Field& field : record.fields()) {
+      const std::size_t column = plan.ColumnOf(field.name, position, guesses_);
+      slots[column] = &field;
+      // Each guess is read before it is replaced; stale ones past this record's fields only
+      // miss.
+      if (position < guesses_.size()) {
+        guesses_[position] = column;
+      } else {
+        guesses_.push_back(column);
+      }
+      ++position;
+    }
+
+    const std::size_t row_start = buffer_.size();
+    if (record.id()) {
+      SetSubject("the id");
+      AppendText(*record.id(), true);
+    }
+    if (plan.has_version()) {
+      buffer_ += delimiter_;
+      AppendUnsigned(record.version());
+    }
+    for (std::size_t i = 0; i < slots.size(); ++i) {
+      buffer_ += delimiter_;
+      if (slots[i] != nullptr) AppendField(plan.columns()[i], *slots[i]);
+    }
+    if (plan.has_metadata()) {
+      buffer_ += delimiter_;
+      AppendMetadata(plan, record, slots);
+    }
+    if (buffer_.size() == row_start) AppendNull();  // keep the row from reading as a blank line
+    buffer_ += '\n';
+  }
+
+  void AppendField(const PlannedColumn& column, const Field& field) {
+    const Value& value = field.value;
+    if (value.is_null()) {
+      AppendNull();
+      return;
+    }
+    field_name_ = &field.name;
+    if (column.ColumnType() == FieldType::kJson) {
+      AppendJsonText(value);
+      return;
+    }
+    switch (value.kind()) {
+      case ValueKind::kString:
+        AppendText(*value.Get<std::string>(), true);
+        return;
+      case ValueKind::kInt:
+        AppendSigned(*value.Get<std::int64_t>());
+        return;
+      case ValueKind::kFloat:
+        AppendDouble(*value.Get<double>());
+        return;
+      case ValueKind::kBool:
+        buffer_ += *value.Get<bool>() ? "true" : "false";
+        return;
+      case ValueKind::kTimestamp:
+        buffer_ += value.Get<Timestamp>()->ToIso();
+        return;
+      case ValueKind::kBytes:
+        scratch_ = Base64Encode(value.Get<Bytes>()->data);
+        AppendText(scratch_, false);
+        return;
+      case ValueKind::kVector:
+        scratch_.clear();
+        AppendFloatList(scratch_, *value.Get<Vector>());
+        AppendText(scratch_, false);
+        return;
+      default:  // sparse_vector: lists and objects
+        AppendJsonText(value);
+        return;
+    }
+  }
+
+  void AppendJsonText(const Value& value) {
+    scratch_.clear();
+    try {
+      AppendJson(scratch_, value);
+    } catch (const Error& error) {
+      ThrowInvalid(Subject() + ": " + error.what());
+    }
+    AppendText(scratch_, false);
+  }
+
+  void AppendMetadata(const CsvPlan& plan, const Record& record,
+                      const std::vector<const Field*>& slots) {
+    std::string& json = scratch_;
+    json.clear();
+    auto open_part = [&](std::string_view key) {
+      json += json.empty() ? "{\"" : ",\"";
+      json += key;
+      json += "\":{";
+    };
+    auto append_key = [&](bool first, const std::string& name) {
+      if (!first) json += ',';
+      AppendJson(json, Value(name));
+      json += ':';
+    };
+    if (!record.metadata().empty()) {
+      json += "{\"record\":";
+      AppendJson(json, Value(record.metadata()));
+    }
+    bool first = true;
+    for (const Field& field : record.fields()) {
+      if (field.metadata.empty()) continue;
+      if (first) open_part("fields");
+      append_key(first, field.name);
+      AppendJson(json, Value(field.metadata));
+      first = false;
+    }
+    if (!first) json += '}';
+    first = true;
+    for (std::size_t i = 0; i < slots.size(); ++i) {
+      if (slots[i] == nullptr || !CsvPlan::NeedsTypeTag(plan.columns()[i], *slots[i])) continue;
+      if (first) open_part("types");
+      append_key(first, slots[i]->name);
+      json += '"';
+      json += FieldTypeName(slots[i]->type);
+      json += '"';
+      first = false;
+    }
+    if (!first) json += '}';
+    if (json.empty()) return;  // absent: nothing to say
+    json += '}';
+    SetSubject("the metadata");
+    AppendText(json, false);
+  }
+
+  void SetSubject(std::string_view subject) {
+    subject_ = subject;
+    field_name_ = nullptr;
+  }
+  std::string Subject() const {
+    return field_name_ != nullptr ? "field " + Quoted(*field_name_) : std::string(subject_);
+  }
+
+  void AppendNull() { buffer_ += tsv_ ? kTsvNull : std::string_view("null"); }
+
+  void AppendSigned(std::int64_t i) {
+    char digits[24];
+    const auto result = std::to_chars(digits, digits + sizeof digits, i);
+    buffer_.append(digits, result.ptr);
+  }
+
+  void AppendUnsigned(std::uint64_t u) {
+    char digits[24];
+    const auto result = std::to_chars(digits, digits + sizeof digits, u);
+    buffer_.append(digits, result.ptr);
+  }
+
+  // Shortest round-trip form, always with a fraction or exponent (1.0, not 1), as JSON writes it.
+  void AppendDouble(double d) {
+    char digits[32];
+    const auto result = std::to_chars(digits, digits + sizeof digits, d);
+    buffer_.append(digits, result.ptr);
+    if (std::find_if(digits, result.ptr, [](char c) { return c == '.' || c == 'e'; }) ==
+        result.ptr) {
+      buffer_ += ".0";
+    }
+  }
+
+  static void AppendFloatList(std::string& out, const Vector& vector) {
+    out += '[';
+    char digits[32];
+    for (std::size_t i = 0; i < vector.size(); ++i) {
+      if (i != 0) out += ',';
+      const auto result = std::to_chars(digits, digits + sizeof digits, vector[i]);
+      out.append(digits, result.ptr);
+    }
+    out += ']';
+  }
+
+  // A cell holding text: quoted (CSV) or escaped (TSV) as needed. With check_utf8, non-ASCII
+  // bytes are validated (text that is not from the JSON encoder or this file).
+  void AppendText(std::string_view text, bool check_utf8) {
+    if (tsv_) {
+      AppendTsvText(text, check_utf8);
+    } else {
+      AppendCsvText(text, check_utf8);
+    }
+  }
+
+  // Scans text for bytes that need quoting or escaping, validating UTF-8 on the way. Returns
+  // whether any was found.
+  bool ScanText(std::string_view text, bool check_utf8) {
+    const char* p = text.data();
+    const char* const end = p + text.size();
+    bool special = false;
+    for (;;) {
+      p = special_finder_.Find(p, end);
+      if (p == end) return special;
+      if (static_cast<unsigned char>(*p) < 0x80) {
+        special = true;
+        if (!check_utf8) return true;
+        ++p;
+        continue;
+      }
+      if (!check_utf8) {
+        ++p;
+        continue;
+      }
+      const std::size_t length =
+          Utf8SequenceLength(reinterpret_cast<const unsigned char*>(p), end - p);
+      if (length == 0) {
+        ThrowInvalid(Subject() + ": invalid UTF-8 at byte " + std::to_string(p - text.data()));
+      }
+      p += length;
+    }
+  }
+
+  void AppendCsvText(std::string_view text, bool check_utf8) {
+    bool quote = text.empty() || text == "null" || ScanText(text, check_utf8);
+    if (!quote) {
+      const auto is_space = [](char c) { return c == ' ' || c == '\t'; };
+      quote = is_space(text.front()) || is_space(text.back());
+    }
+    if (!quote) {
+      buffer_ += text;
+      return;
+    }
+    buffer_ += '"';
+    std::size_t start = 0;
+    for (std::size_t q = text.find('"'); q != std::string_view::npos; q = text.find('"', q + 1)) {
+      buffer_.append(text.data() + start, q + 1 - start);
+      buffer_ += '"';
+      start = q + 1;
+    }
+    buffer_.append(text.data() + start, text.size() - start);
+    buffer_ += '"';
+  }
+
+  void AppendTsvText(std::string_view text, bool check_utf8) {
+    if (text.empty()) {
+      buffer_ += kTsvEmpty;
+      return;
+    }
+    if (!ScanText(text, check_utf8)) {
+      buffer_ += text;
+      return;
+    }
+    for (const char c : text) {
+      switch (c) {
+        case '\\':
+          buffer_ += "\\\\";
+          break;
+        case '\t':
+          buffer_ += "\\t";
+          break;
+        case '\n':
+          buffer_ += "\\n";
+          break;
+        case '\r':
+          buffer_ += "\\r";
+          break;
+        default:
+          buffer_ += c;
+      }
+    }
+  }
+
+  OutputStream& out_;
+  const char delimiter_;
+  const bool tsv_;
+  const ByteFinder special_finder_;
+  std::string buffer_;
+  std::string scratch_;
+  std::vector<std::size_t> guesses_;  // the columns of the last record's fields, by position
+  // What is being written, for messages: subject_, or the field field_name_ when set.
+  std::string_view subject_;
+  const std::string* field_name_ = nullptr;
+};
+
+}  // namespace
+
+CsvDialect CsvDialectFor(std::string_view format) {
+  if (EqualsIgnoreCase(format, "csv")) return CsvDialect{',', false};
+  if (EqualsIgnoreCase(format, "tsv")) return CsvDialect{'\t', true};
+  ThrowInvalid("unknown delimited format '" + std::string(format) + "' (expected csv or tsv)");
+}
+
+void ReadCsvRecords(InputStream& in, const CsvOptions& options, std::string_view source_name,
+                    const std::function<void(Record&& record, std::size_t line)>& sink) {
+  ValidateDialect(options.dialect);
+  CsvTokenizer tokenizer(in, options.dialect, source_name);
+  CellRow cells;
+  std::size_t line = 0;
+  if (!tokenizer.NextRow(cells, line)) return;  // an empty file: no header, no records
+  RowDecoder decoder(cells, line, options, source_name);
+  tokenizer.SetColumns(&decoder.names());
+  while (tokenizer.NextRow(cells, line)) sink(decoder.Decode(cells, line, tokenizer), line);
+}
+
+void WriteCsvRecords(OutputStream& out, const CsvOptions& options,
+                     const std::vector<const Record*>& records) {
+  ValidateDialect(options.dialect);
+  CsvWriter(out, options.dialect).WriteAll(records);
+}
+
+}  // namespace dkdata::internal
