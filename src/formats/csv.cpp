@@ -16,15 +16,19 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <deque>
+#include <exception>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -242,6 +246,9 @@ class CsvTokenizer {
       }
     }
   }
+
+  // Whether every byte of the input has been read into the buffer (so that what is left is small).
+  bool read_everything() const { return eof_; }
 
   // "people.csv:12: column 'age': " for messages about a cell.
   std::string Where(std::size_t line, std::size_t cell_index) const {
@@ -1444,6 +1451,106 @@ class CsvWriter {
   const std::string* field_name_ = nullptr;
 };
 
+// ---------------------------------------------------------------------------------------------
+// Pipelined reading
+// ---------------------------------------------------------------------------------------------
+
+// Records decoded together, handed from the decoding thread to the caller's.
+struct RecordBatch {
+  std::vector<Record> records;
+  std::vector<std::size_t> lines;
+  std::exception_ptr error;  // what ended decoding, after these records
+};
+
+// A bounded queue of batches between one producer and one consumer. Cancel() makes the producer
+// stop (Push returns false); Close() tells the consumer there is no more.
+class BatchQueue {
+ public:
+  bool Push(RecordBatch&& batch) {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] { return cancelled_ || batches_.size() < kMaxQueuedBatches; });
+    if (cancelled_) return false;
+    batches_.push_back(std::move(batch));
+    changed_.notify_all();
+    return true;
+  }
+
+  void Close() {
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+    changed_.notify_all();
+  }
+
+  void Cancel() {
+    std::lock_guard lock(mutex_);
+    cancelled_ = true;
+    changed_.notify_all();
+  }
+
+  // The next batch, or nullopt once the queue is closed and empty.
+  std::optional<RecordBatch> Pop() {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] { return closed_ || !batches_.empty(); });
+    if (batches_.empty()) return std::nullopt;
+    RecordBatch batch = std::move(batches_.front());
+    batches_.pop_front();
+    changed_.notify_all();
+    return batch;
+  }
+
+ private:
+  static constexpr std::size_t kMaxQueuedBatches = 4;
+
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<RecordBatch> batches_;
+  bool closed_ = false;
+  bool cancelled_ = false;
+};
+
+// Reads the rows after the header: a second thread reads, tokenizes and decodes batches of
+// records while the calling thread runs the sink, in row order. An error while decoding reaches
+// the caller after the records before it; an exception from the sink stops the decoding thread.
+void ReadPipelined(CsvTokenizer& tokenizer, RowDecoder& decoder,
+                   const std::function<void(Record&& record, std::size_t line)>& sink) {
+  constexpr std::size_t kBatchRows = 2048;
+  BatchQueue queue;
+  std::thread decoding([&] {
+    RecordBatch batch;
+    try {
+      CellRow cells;
+      std::size_t line = 0;
+      while (tokenizer.NextRow(cells, line)) {
+        batch.records.push_back(decoder.Decode(cells, line, tokenizer));
+        batch.lines.push_back(line);
+        if (batch.records.size() == kBatchRows) {
+          if (!queue.Push(std::move(batch))) return;
+          batch = RecordBatch();
+          batch.records.reserve(kBatchRows);
+          batch.lines.reserve(kBatchRows);
+        }
+      }
+    } catch (...) {
+      batch.error = std::current_exception();
+    }
+    if (!batch.records.empty() || batch.error) queue.Push(std::move(batch));
+    queue.Close();
+  });
+  try {
+    while (std::optional<RecordBatch> batch = queue.Pop()) {
+      for (std::size_t i = 0; i < batch->records.size(); ++i) {
+        sink(std::move(batch->records[i]), batch->lines[i]);
+      }
+      if (batch->error) std::rethrow_exception(batch->error);
+    }
+  } catch (...) {
+    queue.Cancel();
+    decoding.join();
+    throw;
+  }
+  decoding.join();
+}
+
 }  // namespace
 
 CsvDialect CsvDialectFor(std::string_view format) {
@@ -1461,6 +1568,10 @@ void ReadCsvRecords(InputStream& in, const CsvOptions& options, std::string_view
   if (!tokenizer.NextRow(cells, line)) return;  // an empty file: no header, no records
   RowDecoder decoder(cells, line, options, source_name);
   tokenizer.SetColumns(&decoder.names());
+  if (options.pipelined && !tokenizer.read_everything()) {
+    ReadPipelined(tokenizer, decoder, sink);
+    return;
+  }
   while (tokenizer.NextRow(cells, line)) sink(decoder.Decode(cells, line, tokenizer), line);
 }
 

@@ -722,6 +722,64 @@ TEST_P(CsvDialectTest, RowsLongerThanTheBufferAndManyRowsThroughGzip) {
   EXPECT_EQ(count, records.size());
 }
 
+// Rows "i,row i,i*2" for i in [0, n), with a header: about 20 bytes a row, so more than the
+// reader's first buffer (1 MiB) from about 60000 rows on, which makes reading pipelined.
+std::string ManyRows(std::size_t n) {
+  std::string text = "__id__,s:string,n:integer\n";
+  for (std::size_t i = 0; i < n; ++i) {
+    text += std::to_string(i) + ",row " + std::to_string(i) + "," + std::to_string(i * 2) + "\n";
+  }
+  return text;
+}
+
+CsvOptions Pipelined() {
+  CsvOptions options;
+  options.pipelined = true;
+  return options;
+}
+
+TEST(CsvPipelineTest, PipelinedAndSerialReadingAgree) {
+  std::string text = ManyRows(120000);
+  ASSERT_GT(text.size(), std::size_t{2} << 20);
+  auto a = InputStream::FromString(text, Compression::kNone, "a");
+  auto b = InputStream::FromString(text, Compression::kNone, "b");
+  const ReadResult one = ReadWithLines(*a, CsvOptions{});
+  const ReadResult two = ReadWithLines(*b, Pipelined());
+  ASSERT_EQ(one.records.size(), 120000u);
+  EXPECT_EQ(one.lines, two.lines);
+  EXPECT_TRUE(one.records == two.records);
+  EXPECT_EQ(two.records[119999], WithId("119999", {{"s", "row 119999"}, {"n", 239998}}));
+}
+
+TEST(CsvPipelineTest, AnErrorArrivesAfterTheRecordsBeforeIt) {
+  std::string text = ManyRows(100000);
+  const std::string bad_row = "\n90000,row 90000,";
+  const std::size_t at = text.find(bad_row);
+  ASSERT_NE(at, std::string::npos);
+  text.insert(at + bad_row.size(), "x");  // "x180000" is not an integer
+  auto in = InputStream::FromString(text, Compression::kNone, "m");
+  std::size_t delivered = 0;
+  try {
+    ReadCsvRecords(*in, Pipelined(), "big.csv", [&](Record&&, std::size_t) { ++delivered; });
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), "big.csv:90002: column 'n': 'x180000' is not an integer");
+  }
+  EXPECT_EQ(delivered, 90000u);
+}
+
+TEST(CsvPipelineTest, AnExceptionFromTheSinkStopsReading) {
+  struct Stop {};
+  auto in = InputStream::FromString(ManyRows(200000), Compression::kNone, "m");
+  std::size_t delivered = 0;
+  EXPECT_THROW(ReadCsvRecords(*in, Pipelined(), "big.csv",
+                              [&](Record&&, std::size_t) {
+                                if (++delivered == 10) throw Stop();
+                              }),
+               Stop);
+  EXPECT_EQ(delivered, 10u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Dialects, CsvDialectTest, ::testing::Bool(), DialectName);
 
 }  // namespace
