@@ -13,7 +13,8 @@
 // - Search follows docs/query-semantics.md exactly, whatever the backend runs natively.
 //
 // Thread-safety: each backend documents its own; the memory backend allows any number of concurrent
-// callers (many readers, one writer at a time). A cursor belongs to the thread that uses it.
+// callers (many readers, one writer at a time). A cursor belongs to the thread that uses it, and so
+// does a transaction: see Transaction.
 #pragma once
 
 #include <cstdint>
@@ -24,6 +25,7 @@
 #include <string_view>
 #include <vector>
 
+#include "dkdata/errors.hpp"
 #include "dkdata/query.hpp"
 #include "dkdata/record.hpp"
 
@@ -87,6 +89,38 @@ struct StreamResult {
 // Produces the records of a write stream: returns nullopt at the end.
 using RecordSource = std::function<std::optional<Record>()>;
 
+// A transaction (capabilities().transactions), begun by Database::BeginTransaction:
+//
+//   auto txn = db->BeginTransaction();
+//   db->Update("a", a);
+//   db->Update("b", b);
+//   txn->Commit();          // both or, if anything threw before this line, neither
+//
+// While it is open, every call the beginning thread makes on that database runs inside it (reads
+// see its own writes); other threads' calls wait until it ends, or fail with Error(kTimeout) after
+// the backend's timeout. It ends with Commit(), Rollback(), or its destruction, which rolls back an
+// uncommitted transaction (a destructor cannot report errors: call Rollback() to hear about them).
+// One transaction per thread and database at a time; they do not nest. A Transaction is used by
+// the thread that began it and must not outlive the Database object (Close() rolls it back).
+class Transaction {
+ public:
+  virtual ~Transaction() = default;
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+
+  // Makes the transaction's writes durable and visible to others. Throws Error(kInvalidArgument)
+  // when it has ended already, Error(kUnavailable) when the database was closed, or the backend's
+  // Error when the commit fails (the writes are then rolled back).
+  virtual void Commit() = 0;
+  // Undoes the transaction's writes. Does nothing when it has ended already.
+  virtual void Rollback() = 0;
+  // True until Commit() or Rollback().
+  virtual bool active() const noexcept = 0;
+
+ protected:
+  Transaction() = default;
+};
+
 class Database {
  public:
   virtual ~Database() = default;
@@ -137,6 +171,15 @@ class Database {
   virtual void CreateIndex(const IndexInfo& index);
   virtual bool DropIndex(std::string_view field);
   virtual std::vector<IndexInfo> ListIndexes() const;
+
+  // ---- Transactions (capabilities().transactions) ----
+  // Begins a transaction for the calling thread (see Transaction). Throws Error(kUnsupported) when
+  // the backend has none, Error(kInvalidArgument) when this thread has one open already.
+  virtual std::unique_ptr<Transaction> BeginTransaction() {
+    throw Error(ErrorCode::kUnsupported,
+                "backend '" + std::string(backend_name()) + "' has no transactions",
+                std::string(backend_name()));
+  }
 
   // Releases resources; later calls fail with Error(kUnavailable). Idempotent.
   virtual void Close() = 0;

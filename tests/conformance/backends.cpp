@@ -6,6 +6,10 @@
 // server is unreachable), how to clean up after a case, and its quirks. Every case of the suite
 // then runs against it, named Backends/<Suite>.<Case>/<name>.
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
 
 #include "backend_context.hpp"
 #include "conformance_helpers.hpp"
@@ -14,6 +18,42 @@
 namespace dkdata::conformance {
 
 namespace {
+
+#if DKDATA_HAVE_SQLITE
+// The sqlite_file context's databases: one folder per test process, emptied after every case.
+std::filesystem::path SqliteTempFolder() {
+  static const std::filesystem::path folder =
+      std::filesystem::temp_directory_path() /
+      ("dkdata-sqlite-conformance-" + std::to_string(::getpid()));
+  return folder;
+}
+
+std::string FreshSqlitePath() {
+  static std::atomic<int> counter{0};
+  std::filesystem::create_directories(SqliteTempFolder());
+  return (SqliteTempFolder() / ("store-" + std::to_string(counter++) + ".db")).string();
+}
+
+void RemoveSqliteFiles() {
+  std::error_code ec;
+  std::filesystem::remove_all(SqliteTempFolder(), ec);
+}
+
+// What both SQLite contexts declare and share.
+BackendContext SqliteContext(std::string name, bool persistent) {
+  BackendContext sqlite;
+  sqlite.name = std::move(name);
+  sqlite.expected_capabilities.persistent = persistent;
+  sqlite.expected_capabilities.transactions = true;
+  sqlite.expected_capabilities.atomic_batch = true;
+  sqlite.expected_capabilities.secondary_indexes = true;
+  // src/backends/sqlite/README.md: one connection per store, one call at a time.
+  sqlite.expected_capabilities.concurrent_readers = false;
+  // Rows are read in rowid order, which is insertion order; an update keeps the row's rowid.
+  sqlite.quirks.insertion_ordered = true;
+  return sqlite;
+}
+#endif
 
 std::vector<BackendContext> MakeBackends() {
   std::vector<BackendContext> backends;
@@ -33,6 +73,21 @@ std::vector<BackendContext> MakeBackends() {
     // docs/query-semantics.md: the memory backend's store order is insertion order.
     memory.quirks.insertion_ordered = true;
     backends.push_back(std::move(memory));
+  }
+#endif
+
+#if DKDATA_HAVE_SQLITE
+  {
+    // "sqlite://:memory:" is a new private database at each open.
+    BackendContext sqlite = SqliteContext("sqlite_memory", false);
+    sqlite.open_empty = [] { return OpenDatabase("sqlite://:memory:"); };
+    backends.push_back(std::move(sqlite));
+  }
+  {
+    BackendContext sqlite = SqliteContext("sqlite_file", true);
+    sqlite.open_empty = [] { return OpenDatabase("sqlite://" + FreshSqlitePath()); };
+    sqlite.teardown = [] { RemoveSqliteFiles(); };
+    backends.push_back(std::move(sqlite));
   }
 #endif
 
