@@ -2,6 +2,7 @@
 #pragma once
 
 #include "dkdata/database.hpp"
+#include "dkdata/diagnostics.hpp"
 #include "dkdata/errors.hpp"
 #include "dkdata/factory.hpp"
 #include "dkdata/json.hpp"

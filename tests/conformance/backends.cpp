@@ -91,6 +91,49 @@ std::vector<BackendContext> MakeBackends() {
   }
 #endif
 
+#if DKDATA_HAVE_FILE
+  {
+    // Every format x compression the file backend offers, each in a folder of its own.
+    struct FileVariant {
+      const char* label;
+      const char* extension;
+      bool log_engine;  // uncompressed JSONL: the file is the log (updates move a record last)
+    };
+    const FileVariant variants[] = {
+        {"file_jsonl", ".jsonl", true},
+        {"file_jsonl_gz", ".jsonl.gz", false},
+        {"file_jsonl_zst", ".jsonl.zst", false},
+        {"file_json", ".json", false},
+        {"file_json_gz", ".json.gz", false},
+        {"file_json_zst", ".json.zst", false},
+        {"file_csv", ".csv", false},
+        {"file_csv_gz", ".csv.gz", false},
+        {"file_csv_zst", ".csv.zst", false},
+        {"file_tsv", ".tsv", false},
+        {"file_tsv_gz", ".tsv.gz", false},
+        {"file_tsv_zst", ".tsv.zst", false},
+    };
+    for (const FileVariant& variant : variants) {
+      BackendContext file;
+      file.name = variant.label;
+      file.expected_capabilities.persistent = true;
+      file.expected_capabilities.atomic_batch = true;
+      // The whole-file formats keep a memory image with the memory backend's indexes.
+      file.expected_capabilities.secondary_indexes = !variant.log_engine;
+      const std::string extension = variant.extension;
+      file.open_empty = [extension] {
+        return CreateDatabase("file", Object{{"path", Value(FreshStorePath("store" + extension))},
+                                             {"sync", Value("none")}});
+      };
+      file.teardown = RemoveFreshStores;
+      // Writes to a log move the record to the end of the store order; the others keep it.
+      file.quirks.insertion_ordered = !variant.log_engine;
+      file.quirks.nested_values_as_plain_json = true;
+      backends.push_back(std::move(file));
+    }
+  }
+#endif
+
   return backends;
 }
 

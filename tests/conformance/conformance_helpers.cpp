@@ -1,9 +1,13 @@
 #include "conformance_helpers.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <exception>
+#include <filesystem>
 
 namespace dkdata::conformance {
 
@@ -236,6 +240,34 @@ std::string Describe(const Query& query) {
     }
   }
   return out;
+}
+
+namespace {
+
+std::filesystem::path FreshStoreRoot() {
+  static const std::filesystem::path root = [] {
+    std::filesystem::path path = std::filesystem::temp_directory_path() /
+                                 ("dkdata-conformance-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(path);
+    return path;
+  }();
+  return root;
+}
+
+}  // namespace
+
+std::string FreshStorePath(const std::string& name) {
+  static std::atomic<int> counter{0};
+  const std::filesystem::path folder = FreshStoreRoot() / std::to_string(++counter);
+  std::filesystem::create_directories(folder);
+  return (folder / name).string();
+}
+
+void RemoveFreshStores() {
+  std::error_code ignored;
+  for (const auto& entry : std::filesystem::directory_iterator(FreshStoreRoot(), ignored)) {
+    std::filesystem::remove_all(entry.path(), ignored);
+  }
 }
 
 }  // namespace dkdata::conformance

@@ -36,4 +36,10 @@ std::string DescribeRecord(const Record& record);
 std::string Describe(const Expr& expr);
 std::string Describe(const Query& query);
 
+// A path named name in a new, empty folder of its own (under the system's temp folder), for
+// backends that keep a store in files.
+std::string FreshStorePath(const std::string& name);
+// Removes every folder FreshStorePath made (call once the stores are closed).
+void RemoveFreshStores();
+
 }  // namespace dkdata::conformance

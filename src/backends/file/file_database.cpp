@@ -1,14 +1,242 @@
-// Placeholder until the file backend lands: registers the name so configuration errors are clear.
+// The file backend's options, its choice of engine, and its registry entry.
+#include "backends/file/file_database.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <filesystem>
+
 #include "backends/builtin.hpp"
+#include "backends/file/log_store.hpp"
+#include "backends/file/snapshot_store.hpp"
 #include "dkdata/errors.hpp"
+#include "dkdata/factory.hpp"
 
 namespace dkdata::internal {
+
+namespace {
+
+constexpr std::string_view kBackend = "file";
+
+// Every key the backend takes. vector_enabled and vector_metric are the reference's and change
+// nothing here yet.
+constexpr std::string_view kOptionKeys[] = {
+    "path",           "format",       "compression",          "sync",
+    "lock_timeout",   "salvage",      "compaction_threshold", "column_types",
+    "vector_enabled", "vector_metric"};
+
+[[noreturn]] void BadOption(std::string message) {
+  throw Error(ErrorCode::kInvalidArgument, std::move(message), std::string(kBackend));
+}
+
+std::string KeyList() {
+  std::string out;
+  for (std::string_view key : kOptionKeys) {
+    if (!out.empty()) out += ", ";
+    out += key;
+  }
+  return out;
+}
+
+std::string TextOption(const Value& value, std::string_view key) {
+  if (const auto* s = value.Get<std::string>()) return *s;
+  BadOption("option '" + std::string(key) + "' of backend 'file' must be a string");
+}
+
+bool BoolOption(const Value& value, std::string_view key) {
+  if (const auto* b = value.Get<bool>()) return *b;
+  if (const auto* s = value.Get<std::string>()) {
+    if (*s == "true" || *s == "1") return true;
+    if (*s == "false" || *s == "0") return false;
+  }
+  BadOption("option '" + std::string(key) + "' of backend 'file' must be a boolean");
+}
+
+double NumberOption(const Value& value, std::string_view key) {
+  if (const auto* i = value.Get<std::int64_t>()) return static_cast<double>(*i);
+  if (const auto* d = value.Get<double>()) return *d;
+  if (const auto* s = value.Get<std::string>()) {
+    char* end = nullptr;
+    const double d = std::strtod(s->c_str(), &end);
+    if (!s->empty() && end == s->c_str() + s->size()) return d;
+  }
+  BadOption("option '" + std::string(key) + "' of backend 'file' must be a number");
+}
+
+std::optional<FileFormat> ParseFormat(std::string_view name) {
+  if (name == "json") return FileFormat::kJson;
+  if (name == "jsonl" || name == "ndjson") return FileFormat::kJsonl;
+  if (name == "csv") return FileFormat::kCsv;
+  if (name == "tsv") return FileFormat::kTsv;
+  return std::nullopt;
+}
+
+std::string Extension(std::string_view path) {
+  const std::size_t slash = path.rfind('/');
+  const std::size_t dot = path.rfind('.');
+  if (dot == std::string_view::npos || (slash != std::string_view::npos && dot < slash)) return "";
+  return std::string(path.substr(dot + 1));
+}
+
+std::string MakeTemporaryPath(FileFormat format, Compression compression) {
+  std::string path = (std::filesystem::temp_directory_path() / "dkdata-XXXXXX").string();
+  const int fd = ::mkstemp(path.data());
+  if (fd < 0) ThrowIo("cannot create a temporary file in", path, errno);
+  ::close(fd);
+  ::unlink(path.c_str());
+  path += ".";
+  path += FileFormatName(format);
+  if (compression == Compression::kGzip) path += ".gz";
+  if (compression == Compression::kZstd) path += ".zst";
+  return path;
+}
+
+}  // namespace
+
+std::string_view FileFormatName(FileFormat format) {
+  switch (format) {
+    case FileFormat::kJson:
+      return "json";
+    case FileFormat::kJsonl:
+      return "jsonl";
+    case FileFormat::kCsv:
+      return "csv";
+    case FileFormat::kTsv:
+      return "tsv";
+  }
+  return "jsonl";
+}
+
+FileOptions ParseFileOptions(const Object& options) {
+  FileOptions out;
+  std::optional<std::string> format_name;
+  std::optional<std::string> compression_name;
+  for (const auto& [key, value] : options) {
+    if (key == "path") {
+      out.path = TextOption(value, key);
+    } else if (key == "format") {
+      format_name = TextOption(value, key);
+    } else if (key == "compression") {
+      if (!value.is_null()) compression_name = TextOption(value, key);
+    } else if (key == "sync") {
+      const std::string mode = TextOption(value, key);
+      if (mode == "always") {
+        out.sync = SyncMode::kAlways;
+      } else if (mode == "batch") {
+        out.sync = SyncMode::kBatch;
+      } else if (mode == "none") {
+        out.sync = SyncMode::kNone;
+      } else {
+        BadOption("option 'sync' of backend 'file' is '" + mode + "'; use always, batch or none");
+      }
+    } else if (key == "lock_timeout") {
+      const double seconds = NumberOption(value, key);
+      if (seconds < 0) BadOption("option 'lock_timeout' of backend 'file' must be >= 0");
+      out.lock_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
+    } else if (key == "salvage") {
+      out.salvage = BoolOption(value, key);
+    } else if (key == "compaction_threshold") {
+      out.compaction_threshold = NumberOption(value, key);
+      if (!(out.compaction_threshold > 0 && out.compaction_threshold <= 1)) {
+        BadOption("option 'compaction_threshold' of backend 'file' must be in (0, 1]");
+      }
+    } else if (key == "column_types") {
+      const Object* types = value.Get<Object>();
+      if (types == nullptr) {
+        BadOption("option 'column_types' of backend 'file' must be a map of column to type");
+      }
+      for (const auto& [column, type_value] : *types) {
+        const std::string type_name = TextOption(type_value, "column_types." + column);
+        const auto type = ParseFieldType(type_name);
+        if (!type) {
+          BadOption("option 'column_types': column '" + column + "' has unknown type '" +
+                    type_name + "'");
+        }
+        out.column_types[column] = *type;
+      }
+    } else if (key == "vector_enabled" || key == "vector_metric") {
+      // The reference's vector options: accepted, nothing to do yet.
+    } else {
+      BadOption("unknown option '" + key + "' for backend 'file' (it takes: " + KeyList() + ")");
+    }
+  }
+  if (compression_name) {
+    const auto compression = ParseCompressionName(*compression_name);
+    if (!compression) {
+      BadOption("option 'compression' of backend 'file' is '" + *compression_name +
+                "'; use gzip, zstd or none");
+    }
+    out.compression = *compression;
+  }
+  if (format_name) {
+    const auto format = ParseFormat(*format_name);
+    if (!format) {
+      BadOption("option 'format' of backend 'file' is '" + *format_name +
+                "'; use json, jsonl, csv or tsv (parquet comes with its own issue)");
+    }
+    out.format = *format;
+  }
+  if (out.path.empty()) {
+    out.temporary = true;
+    if (!format_name) out.format = FileFormat::kJsonl;
+    out.path = MakeTemporaryPath(out.format, out.compression);
+    return out;
+  }
+  // What the name says, unless the options said otherwise: "people.csv.gz" is gzip'd CSV.
+  if (!compression_name) out.compression = CompressionFromPath(out.path);
+  if (!format_name) {
+    const std::string extension = Extension(out.compression == CompressionFromPath(out.path)
+                                                ? StripCompressionExtension(out.path)
+                                                : std::string_view(out.path));
+    const auto format = ParseFormat(extension);
+    if (!format) {
+      if (extension == "parquet" || extension == "pq") {
+        throw Error(ErrorCode::kUnsupported, "'" + out.path + "': Parquet is not supported yet",
+                    std::string(kBackend));
+      }
+      BadOption("cannot tell the format of '" + out.path +
+                "' from its name; give the option format: json, jsonl, csv or tsv");
+    }
+    out.format = *format;
+  }
+  return out;
+}
+
+std::unique_ptr<Database> OpenFileDatabase(FileOptions options) {
+  const std::filesystem::path parent = std::filesystem::path(options.path).parent_path();
+  if (!parent.empty()) {
+    std::error_code error;
+    std::filesystem::create_directories(parent, error);
+    if (error) ThrowIo("cannot create the folder", parent.string(), error.value());
+  }
+  if (options.format == FileFormat::kJsonl && options.compression == Compression::kNone) {
+    return std::make_unique<LogStore>(std::move(options));
+  }
+  return std::make_unique<SnapshotStore>(std::move(options));
+}
 
 BackendInfo MakeFileBackendInfo() {
   BackendInfo info;
   info.name = "file";
-  info.factory = [](const Object&) -> std::unique_ptr<Database> {
-    throw Error(ErrorCode::kUnsupported, "the file backend is not implemented yet", "file");
+  info.url_schemes = {"file"};
+  info.description =
+      "one file: JSON, JSONL, CSV or TSV, optionally gzip or zstd; appends, compacts, locks";
+  info.factory = [](const Object& options) -> std::unique_ptr<Database> {
+    return OpenFileDatabase(ParseFileOptions(options));
+  };
+  // file:///abs/path.jsonl?sync=always, file://relative/path.csv, file:path.json
+  info.url_parser = [](std::string_view, std::string_view rest) {
+    std::string_view query;
+    if (const std::size_t q = rest.find('?'); q != std::string_view::npos) {
+      query = rest.substr(q + 1);
+      rest = rest.substr(0, q);
+    }
+    if (rest.starts_with("//")) rest.remove_prefix(2);
+    Object options = ParseUrlQuery(query);
+    if (!rest.empty()) options.Set("path", Value(std::string(rest)));
+    return options;
   };
   return info;
 }

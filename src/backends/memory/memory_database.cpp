@@ -307,6 +307,19 @@ std::string MemoryDatabase::Upsert(std::string_view id_arg, const Record& record
   return id;
 }
 
+void MemoryDatabase::Restore(std::string_view id, const Record& record, std::uint64_t version) {
+  std::unique_lock lock(mutex_);
+  CheckOpen();
+  const std::uint32_t slot = ids_.Find(id, rows_);
+  if (slot != IdTable::kNone) {
+    Replace(slot, record, version);
+    return;
+  }
+  std::string owned(id);
+  Row row = Row::Encode(record, owned, version, dictionary_);
+  StoreEncoded(record, std::move(row), std::move(owned));
+}
+
 bool MemoryDatabase::Delete(std::string_view id) {
   std::unique_lock lock(mutex_);
   CheckOpen();

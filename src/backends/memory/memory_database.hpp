@@ -82,6 +82,11 @@ class MemoryDatabase final : public Database {
 
   void Close() override;
 
+  // Stores record under id exactly as given, version included, replacing any record of that id
+  // (which keeps its place in the store order). For backends that keep a memory image of a store
+  // they load from elsewhere (the file backend); not part of the Database contract.
+  void Restore(std::string_view id, const Record& record, std::uint64_t version);
+
  private:
   friend class MemoryCursor;
 

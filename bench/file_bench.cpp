@@ -1,0 +1,230 @@
+// bench/file_bench.cpp: the file backend on generated records (bench/workload.hpp), each figure
+// printed with the ratio to its baseline measured in the same run:
+//   open a JSONL store + count a filter   vs simdjson On-Demand walking the same file alone, and
+//                                           DuckDB read_json (same thread count: 1)
+//   open (load) a CSV store               vs DuckDB read_csv into a table (1 thread)
+//   one create into a 100 k-record store  vs the Python reference's file backend
+//   one create with sync: always          vs a raw append + fsync of the same line
+//
+// Usage: dkdata_file_bench [--mb N] [--quick] [--no-peers]
+#include <fcntl.h>
+#include <simdjson.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <string>
+
+#include "dkdata/diagnostics.hpp"
+#include "dkdata/dkdata.hpp"
+#include "workload.hpp"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+namespace fs = std::filesystem;
+using dkdata::Object;
+using dkdata::Value;
+
+double Seconds(Clock::time_point since) {
+  return std::chrono::duration<double>(Clock::now() - since).count();
+}
+
+void Ratio(const char* what, double ratio, const char* target) {
+  std::printf("  ratio %-44s %8.2fx   (target %s)\n", what, ratio, target);
+}
+
+std::unique_ptr<dkdata::Database> OpenStore(const std::string& path, const char* sync = "batch") {
+  return dkdata::CreateDatabase("file", Object{{"path", Value(path)}, {"sync", Value(sync)}});
+}
+
+// Writes records until the file reaches bytes; returns the record count.
+std::size_t FillStore(const std::string& path, std::uint64_t bytes) {
+  auto db = OpenStore(path, "none");
+  std::size_t n = 0;
+  while (fs::exists(path) ? fs::file_size(path) < bytes : true) {
+    std::vector<dkdata::Record> batch;
+    for (int i = 0; i < 20000; ++i) batch.push_back(dkdata::bench::MakeRecord(n++));
+    db->CreateBatch(batch);
+    if (!fs::exists(path)) break;
+  }
+  db->Close();
+  return n;
+}
+
+// The baseline: simdjson On-Demand touching every value of every line, nothing else.
+std::size_t WalkValues(simdjson::ondemand::value value) {
+  std::size_t n = 0;
+  switch (value.type()) {
+    case simdjson::ondemand::json_type::object:
+      for (auto field : value.get_object()) n += WalkValues(field.value());
+      return n;
+    case simdjson::ondemand::json_type::array:
+      for (auto element : value.get_array()) n += WalkValues(element.value());
+      return n;
+    case simdjson::ondemand::json_type::string:
+      return value.get_string().value().size() > 0 ? 1 : 1;
+    case simdjson::ondemand::json_type::number:
+      return value.get_double().value() != 0 ? 1 : 1;
+    default:
+      return 1;
+  }
+}
+
+double SimdjsonAlone(const std::string& path) {
+  const auto start = Clock::now();
+  simdjson::padded_string text = simdjson::padded_string::load(path).value();
+  simdjson::ondemand::parser parser;
+  simdjson::ondemand::document_stream stream = parser.iterate_many(text).value();
+  std::size_t values = 0;
+  for (auto doc : stream) {
+    simdjson::ondemand::value root = doc.get_value().value();
+    values += WalkValues(root);
+  }
+  const double seconds = Seconds(start);
+  if (values == 0) std::printf("(no values)\n");
+  return seconds;
+}
+
+// Runs bench/peers/file_peers.py; returns "seconds" and "per_sec" of its output line.
+std::map<std::string, double> RunPeer(const std::string& args) {
+  std::map<std::string, double> out;
+  const char* root = std::getenv("DKDATA_SOURCE_DIR");
+  const std::string dir = root ? root : DKDATA_SOURCE_DIR;
+  const std::string python = dir + "/.venv/bin/python";
+  if (!fs::exists(python)) {
+    std::printf("peer %s: skipped (%s missing: run scripts/install-deps.sh --peers)\n",
+                args.c_str(), python.c_str());
+    return out;
+  }
+  FILE* pipe =
+      popen((python + " " + dir + "/bench/peers/file_peers.py " + args + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return out;
+  char line[1024];
+  while (std::fgets(line, sizeof line, pipe)) {
+    std::fputs(line, stdout);
+    double seconds = 0, per_sec = 0;
+    if (const char* s = std::strstr(line, "seconds=")) seconds = std::atof(s + 8);
+    if (const char* s = std::strstr(line, "per_sec=")) per_sec = std::atof(s + 8);
+    if (seconds > 0) out["seconds"] = seconds;
+    if (per_sec > 0) out["per_sec"] = per_sec;
+  }
+  pclose(pipe);
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  double megabytes = 200;
+  bool quick = false, peers = true;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--mb") == 0 && i + 1 < argc) megabytes = std::atof(argv[++i]);
+    if (std::strcmp(argv[i], "--quick") == 0) quick = true;
+    if (std::strcmp(argv[i], "--no-peers") == 0) peers = false;
+  }
+  if (quick) megabytes = std::min(megabytes, 4.0);
+  dkdata::SetWarningHandler([](std::string_view, std::string_view) {});
+  const fs::path folder =
+      fs::temp_directory_path() / ("dkdata-file-bench-" + std::to_string(::getpid()));
+  fs::create_directories(folder);
+  const auto bytes = static_cast<std::uint64_t>(megabytes * 1024 * 1024);
+
+  // ---- Open a JSONL store and count a filter ----
+  const std::string jsonl = (folder / "records.jsonl").string();
+  const std::size_t n = FillStore(jsonl, bytes);
+  const double file_mb = static_cast<double>(fs::file_size(jsonl)) / (1024 * 1024);
+  std::printf("JSONL store: %zu records, %.1f MB\n", n, file_mb);
+  const double simdjson_seconds = SimdjsonAlone(jsonl);
+  auto start = Clock::now();
+  auto db = OpenStore(jsonl);
+  const std::size_t matched = db->Count(dkdata::Where("age", dkdata::Op::kGte, 50));
+  const double ours = Seconds(start);
+  db->Close();
+  std::printf("%-44s %10.1f MB/s (%zu matched)\n", "open + count(age >= 50)", file_mb / ours,
+              matched);
+  std::printf("%-44s %10.1f MB/s\n", "simdjson On-Demand alone", file_mb / simdjson_seconds);
+  Ratio("open+count vs simdjson alone", simdjson_seconds / ours, ">= 0.5");
+  if (peers) {
+    auto duck = RunPeer("duckdb_json " + jsonl + " 1");
+    if (duck.count("seconds"))
+      Ratio("open+count vs DuckDB read_json", duck["seconds"] / ours, ">= 2");
+  }
+
+  // ---- Load a CSV store ----
+  const std::string csv = (folder / "records.csv").string();
+  {
+    auto source = OpenStore(jsonl);
+    auto target = OpenStore(csv, "none");
+    target->CreateBatch(source->Search(dkdata::Query()));
+    target->Close();
+  }
+  const double csv_mb = static_cast<double>(fs::file_size(csv)) / (1024 * 1024);
+  start = Clock::now();
+  auto loaded = OpenStore(csv);
+  const std::size_t rows = loaded->Count();
+  const double csv_seconds = Seconds(start);
+  loaded.reset();
+  std::printf("%-44s %10.1f MB/s (%zu rows, %.1f MB)\n", "open (load) a CSV store",
+              csv_mb / csv_seconds, rows, csv_mb);
+  if (peers) {
+    auto duck = RunPeer("duckdb_csv " + csv + " 1");
+    if (duck.count("seconds"))
+      Ratio("CSV load vs DuckDB read_csv", duck["seconds"] / csv_seconds, ">= 1");
+  }
+
+  // ---- One create into a 100 k-record store ----
+  const std::size_t store_records = quick ? 10000 : 100000;
+  const std::string big = (folder / "store.jsonl").string();
+  {
+    auto store = OpenStore(big, "none");
+    std::vector<dkdata::Record> batch;
+    for (std::size_t i = 0; i < store_records; ++i) batch.push_back(dkdata::bench::MakeRecord(i));
+    store->CreateBatch(batch);
+  }
+  auto store = OpenStore(big);
+  const int creates = quick ? 500 : 5000;
+  start = Clock::now();
+  for (int i = 0; i < creates; ++i) store->Create(dkdata::bench::MakeRecord(store_records + i));
+  const double create_per_sec = creates / Seconds(start);
+  std::printf("%-44s %10.0f ops/s\n", "create into a store of 100 k (sync: batch)", create_per_sec);
+
+  auto durable = OpenStore(big, "always");
+  const int durable_creates = quick ? 50 : 500;
+  start = Clock::now();
+  for (int i = 0; i < durable_creates; ++i) {
+    durable->Create(dkdata::bench::MakeRecord(store_records + creates + i));
+  }
+  const double durable_per_sec = durable_creates / Seconds(start);
+  // The raw rate: append the same kind of line to a file and fsync, nothing else.
+  std::string line;
+  dkdata::AppendRecordJson(line, dkdata::bench::MakeRecord(1));
+  line.push_back('\n');
+  const std::string raw = (folder / "raw.log").string();
+  const int raw_fd = ::open(raw.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  start = Clock::now();
+  for (int i = 0; i < durable_creates; ++i) {
+    if (::write(raw_fd, line.data(), line.size()) < 0 || ::fsync(raw_fd) != 0) return 1;
+  }
+  const double raw_per_sec = durable_creates / Seconds(start);
+  ::close(raw_fd);
+  std::printf("%-44s %10.0f ops/s\n", "create with sync: always", durable_per_sec);
+  std::printf("%-44s %10.0f ops/s\n", "raw append + fsync", raw_per_sec);
+  Ratio("sync: always create vs raw append+fsync", durable_per_sec / raw_per_sec, ">= 0.5");
+  if (peers) {
+    const std::string ref = (folder / "reference.json").string();
+    auto reference = RunPeer("reference_create " + ref + " " + std::to_string(store_records));
+    if (reference.count("per_sec")) {
+      Ratio("create vs the reference's file backend", create_per_sec / reference["per_sec"],
+            ">= 1000");
+    }
+  }
+  store.reset();
+  durable.reset();
+  fs::remove_all(folder);
+  return 0;
+}

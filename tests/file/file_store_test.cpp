@@ -1,0 +1,257 @@
+// The file backend's own behaviour beyond the conformance suite: persistence across opens,
+// recovery from torn ends and corruption, several database objects sharing one file (as several
+// processes do), compaction, and bad files.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "dkdata/diagnostics.hpp"
+#include "dkdata/dkdata.hpp"
+
+namespace dkdata {
+namespace {
+
+namespace fs = std::filesystem;
+
+class FileStoreTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    folder_ =
+        fs::temp_directory_path() / ("dkdata-file-test-" + std::to_string(::getpid()) + "-" +
+                                     testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(folder_);
+    fs::create_directories(folder_);
+    previous_ = SetWarningHandler([this](std::string_view, std::string_view message) {
+      std::lock_guard lock(warnings_mutex_);
+      warnings_.emplace_back(message);
+    });
+  }
+  void TearDown() override {
+    SetWarningHandler(previous_);
+    fs::remove_all(folder_);
+  }
+
+  std::string Path(const std::string& name) const { return (folder_ / name).string(); }
+  std::unique_ptr<Database> Open(const std::string& name, Object extra = {}) {
+    extra.Set("path", Value(Path(name)));
+    return CreateDatabase("file", extra);
+  }
+  static void WriteFile(const std::string& path, const std::string& text) {
+    std::ofstream(path, std::ios::binary) << text;
+  }
+  static std::string ReadFile(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+  std::vector<std::string> Warnings() {
+    std::lock_guard lock(warnings_mutex_);
+    return warnings_;
+  }
+
+  fs::path folder_;
+  WarningHandler previous_;
+  std::mutex warnings_mutex_;
+  std::vector<std::string> warnings_;
+};
+
+Record Person(const std::string& id, std::int64_t age) {
+  Record r{{"name", "p-" + id}, {"age", age}};
+  r.set_id(id);
+  return r;
+}
+
+TEST_F(FileStoreTest, EveryFormatKeepsRecordsAndVersionsAcrossOpens) {
+  for (const char* name : {"a.jsonl", "a.jsonl.gz", "a.json", "a.json.zst", "a.csv", "a.tsv.gz"}) {
+    SCOPED_TRACE(name);
+    {
+      auto db = Open(name);
+      db->Create(Person("x", 1));
+      db->Create(Person("y", 2));
+      db->Update("x", Person("x", 10));
+      db->Delete("y");
+      db->Close();
+    }
+    auto db = Open(name);
+    EXPECT_EQ(db->Count(), 1u);
+    auto x = db->Read("x");
+    ASSERT_TRUE(x);
+    EXPECT_EQ(x->Get("age")->Get<std::int64_t>() ? *x->Get("age")->Get<std::int64_t>() : -1, 10);
+    EXPECT_EQ(x->version(), 2u);
+    EXPECT_FALSE(db->Exists("y"));
+  }
+}
+
+TEST_F(FileStoreTest, WholeFileFormatsAreCompleteAfterCloseAndLeaveNoJournal) {
+  auto db = Open("people.json");
+  db->Create(Person("a", 1));
+  db->Close();
+  EXPECT_FALSE(fs::exists(Path("people.json.journal")) &&
+               fs::file_size(Path("people.json.journal")) > 0);
+  const std::string text = ReadFile(Path("people.json"));
+  EXPECT_NE(text.find("\"a\""), std::string::npos) << text;
+}
+
+TEST_F(FileStoreTest, JsonlWritesAppendInsteadOfRewriting) {
+  auto db = Open("log.jsonl");
+  db->Create(Person("a", 1));
+  const auto inode_before = fs::status(Path("log.jsonl")).permissions();
+  const std::string before = ReadFile(Path("log.jsonl"));
+  db->Create(Person("b", 2));
+  const std::string after = ReadFile(Path("log.jsonl"));
+  EXPECT_EQ(after.substr(0, before.size()), before) << "the first line must stay as it was";
+  EXPECT_GT(after.size(), before.size());
+  (void)inode_before;
+}
+
+TEST_F(FileStoreTest, AnEmptyFileIsAnEmptyStore) {
+  for (const char* name : {"e.jsonl", "e.json", "e.csv"}) {
+    WriteFile(Path(name), "");
+    EXPECT_EQ(Open(name)->Count(), 0u) << name;
+  }
+}
+
+TEST_F(FileStoreTest, ATornLastLineIsDroppedAndReportedAndCutBeforeTheNextWrite) {
+  {
+    auto db = Open("t.jsonl");
+    db->Create(Person("a", 1));
+    db->Close();
+  }
+  std::ofstream(Path("t.jsonl"), std::ios::app) << R"({"id":"b","fields":{"age":{"na)";
+  auto db = Open("t.jsonl");
+  EXPECT_EQ(db->Count(), 1u);
+  ASSERT_FALSE(Warnings().empty());
+  EXPECT_NE(Warnings()[0].find("torn"), std::string::npos) << Warnings()[0];
+  db->Create(Person("c", 3));
+  db->Close();
+  auto again = Open("t.jsonl");
+  EXPECT_EQ(again->Count(), 2u);
+  EXPECT_TRUE(again->Exists("c"));
+}
+
+TEST_F(FileStoreTest, AnIncompleteBatchAtTheEndCountsAsNotWritten) {
+  {
+    auto db = Open("b.jsonl");
+    db->Create(Person("a", 1));
+    db->Close();
+  }
+  std::ofstream(Path("b.jsonl"), std::ios::app)
+      << "{\"_batch\":3}\n"
+      << R"({"id":"b","fields":{"age":{"name":"age","value":2,"type":"integer"}}})"
+      << "\n";
+  auto db = Open("b.jsonl");
+  EXPECT_EQ(db->Count(), 1u) << "a batch with 1 of its 3 lines must not count";
+  EXPECT_FALSE(db->Exists("b"));
+}
+
+TEST_F(FileStoreTest, CorruptionInTheMiddleNamesTheLineAndSalvageSkipsIt) {
+  WriteFile(Path("c.jsonl"),
+            "{\"_id\":\"a\",\"x\":1}\n{\"_id\": garbage\n{\"_id\":\"b\",\"x\":2}\n");
+  try {
+    Open("c.jsonl");
+    FAIL() << "a garbled middle line must fail the open";
+  } catch (const Error& error) {
+    EXPECT_NE(std::string(error.what()).find("line 2"), std::string::npos) << error.what();
+    EXPECT_NE(std::string(error.what()).find("c.jsonl"), std::string::npos) << error.what();
+    EXPECT_NE(std::string(error.what()).find("salvage"), std::string::npos) << error.what();
+  }
+  auto db = Open("c.jsonl", Object{{"salvage", Value(true)}});
+  EXPECT_EQ(db->Count(), 2u);
+  ASSERT_FALSE(Warnings().empty());
+  EXPECT_NE(Warnings().back().find("line 2"), std::string::npos);
+}
+
+TEST_F(FileStoreTest, BinaryGarbageIsAClearErrorNotACrash) {
+  std::string garbage(4096, '\0');
+  for (std::size_t i = 0; i < garbage.size(); ++i) garbage[i] = static_cast<char>(i * 131 + 7);
+  for (const char* name : {"g.jsonl", "g.json", "g.csv", "g.jsonl.gz", "g.json.zst"}) {
+    WriteFile(Path(name), garbage + "\n" + garbage);
+    EXPECT_THROW(Open(name), Error) << name;
+  }
+}
+
+TEST_F(FileStoreTest, AHugeLineIsReadWhole) {
+  const std::string big(20 << 20, 'x');
+  {
+    auto db = Open("h.jsonl");
+    Record blob{{"blob", big}};
+    blob.set_id("big");
+    db->Create(blob);
+    db->Create(Person("small", 1));
+  }
+  auto db = Open("h.jsonl");
+  auto r = db->Read("big");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->Get("blob")->Get<std::string>()->size(), big.size());
+  EXPECT_EQ(db->Count(Where("age", Op::kEq, 1)), 1u);
+}
+
+TEST_F(FileStoreTest, TwoObjectsOnOneFileSeeEachOthersWrites) {
+  for (const char* name : {"s.jsonl", "s.csv"}) {
+    SCOPED_TRACE(name);
+    auto first = Open(name);
+    auto second = Open(name);
+    first->Create(Person("a", 1));
+    EXPECT_TRUE(second->Exists("a"));
+    second->Update("a", Person("a", 2));
+    EXPECT_EQ(first->Read("a")->version(), 2u);
+    try {
+      first->Update("a", Person("a", 3), 1);
+      ADD_FAILURE() << "a stale expected_version must conflict";
+    } catch (const Error& error) {
+      EXPECT_EQ(error.code(), ErrorCode::kConflict);
+    }
+    first->Delete("a");
+    EXPECT_EQ(second->Count(), 0u);
+  }
+}
+
+TEST_F(FileStoreTest, CompactionBoundsTheLogAndOthersReloadAfterIt) {
+  auto db = Open("k.jsonl");
+  auto other = Open("k.jsonl");
+  const std::string padding(2000, 'p');
+  for (int i = 0; i < 2000; ++i) {
+    db->Upsert("same", Record{{"n", i}, {"pad", padding}});
+  }
+  EXPECT_LT(fs::file_size(Path("k.jsonl")), std::uintmax_t{2} << 20)
+      << "2000 rewrites of one 2 kB record must have been compacted";
+  auto r = other->Read("same");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(*r->Get("n")->Get<std::int64_t>(), 1999);
+  EXPECT_EQ(r->version(), 2000u);
+}
+
+TEST_F(FileStoreTest, PlainJsonlFromAnotherToolIsReadWithIdsFromItsLines) {
+  WriteFile(Path("plain.jsonl"), "{\"id\":\"u1\",\"age\":30}\n{\"age\":40}\n");
+  auto db = Open("plain.jsonl");
+  EXPECT_EQ(db->Count(), 2u);
+  EXPECT_TRUE(db->Exists("u1"));
+  EXPECT_TRUE(db->Exists("2")) << "a line without an id gets its line number";
+}
+
+TEST_F(FileStoreTest, ReferenceJsonLayoutIsRead) {
+  WriteFile(
+      Path("ref.json"),
+      R"({"r1": {"id": "r1", "fields": {"age": {"name": "age", "value": 5, "type": "integer"}}, "metadata": {}}})");
+  auto db = Open("ref.json");
+  auto r = db->Read("r1");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(*r->Get("age")->Get<std::int64_t>(), 5);
+}
+
+TEST_F(FileStoreTest, UnknownOptionsAndFormatsAreNamed) {
+  try {
+    Open("x.jsonl", Object{{"synk", Value("always")}});
+    FAIL();
+  } catch (const Error& error) {
+    EXPECT_NE(std::string(error.what()).find("synk"), std::string::npos);
+  }
+  EXPECT_THROW(Open("x.unknown"), Error);
+  EXPECT_THROW(Open("x.jsonl", Object{{"sync", Value("sometimes")}}), Error);
+}
+
+}  // namespace
+}  // namespace dkdata
