@@ -1018,6 +1018,13 @@ void SqliteDatabase::CreateIndex(const IndexInfo& index) {
   if (index.field == kIdPath) {
     ThrowSqlite(ErrorCode::kInvalidArgument, "'id' is the record id, which is always indexed");
   }
+  const std::optional<std::string> expression = SqlValueExpression(index.field);
+  if (!expression) {
+    ThrowSqlite(ErrorCode::kInvalidArgument,
+                "cannot index field '" + index.field +
+                    "': SQLite's JSON paths cannot name a key with '\"', '\\' or a control "
+                    "character (queries on it still work, without an index)");
+  }
   ConnectionLock c(*connection_);
   for (const NamedIndex& existing : ListLocked(*c)) {
     if (existing.info.field == index.field) {
@@ -1029,8 +1036,7 @@ void SqliteDatabase::CreateIndex(const IndexInfo& index) {
   // prefixes. Both kinds are B-trees; the kind is kept in the name for ListIndexes.
   const std::string name = c->table_raw + std::string(kIndexMarker) +
                            std::string(KindName(index.kind)) + ":" + index.field;
-  c->Exec("CREATE INDEX " + QuoteIdentifier(name) + " ON " + c->table + " (" +
-              SqlValueExpression(index.field) + ")",
+  c->Exec("CREATE INDEX " + QuoteIdentifier(name) + " ON " + c->table + " (" + *expression + ")",
           "creating an index on '" + index.field + "'");
 }
 

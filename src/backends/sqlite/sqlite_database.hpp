@@ -172,8 +172,9 @@ class QueryTranslator {
 };
 
 // The SQL expression of the value at path (json_extract over the data column), as used by queries:
-// an index on it serves them.
-std::string SqlValueExpression(std::string_view path);
+// an index on it serves them. nullopt for a path SQLite's JSON paths cannot name (a key with '"',
+// '\' or a control character).
+std::optional<std::string> SqlValueExpression(std::string_view path);
 // "quoted" identifier, with " doubled.
 std::string QuoteIdentifier(std::string_view name);
 // 'quoted' string literal, with ' doubled.

@@ -326,9 +326,11 @@ std::string QuoteLiteral(std::string_view text) {
   return out;
 }
 
-std::string SqlValueExpression(std::string_view path) {
+std::optional<std::string> SqlValueExpression(std::string_view path) {
   // The value expression does not depend on the store's facts, only kinds and types do.
-  return MakePath(path, StoreFacts{}).value;
+  PathSql p = MakePath(path, StoreFacts{});
+  if (!p.addressable) return std::nullopt;
+  return std::move(p.value);
 }
 
 // ---- QueryTranslator ----
@@ -506,8 +508,9 @@ class LeafBuilder {
     return Uncertain(Combine(parts, false), content ? ContentDoubt() : PresenceDoubt());
   }
 
-  // One range comparison: `value op o`, false for incomparable kinds.
-  SqlCondition Compare(Op op, const Value& o) {
+  // One range comparison: `value op o`, false for incomparable kinds. `bound` adds the other end of
+  // the kind's range in SQLite's order, for an index scan (not needed when BETWEEN gives both).
+  SqlCondition Compare(Op op, const Value& o, bool bound = true) {
     const std::string cmp = SqlOp(op);
     const bool lower = op == Op::kGt || op == Op::kGte;
     switch (o.kind()) {
@@ -519,7 +522,7 @@ class LeafBuilder {
       case ValueKind::kFloat:
         // Numbers sort before text in SQLite: the bound keeps an index scan among numbers.
         return Uncertain(Exact(IsNumber() + " AND " + V() + cmp + Number(o) +
-                               (lower ? " AND " + V() + " < ''" : "")),
+                               (lower && bound ? " AND " + V() + " < ''" : "")),
                          PresenceDoubt());
       case ValueKind::kString: {
         const std::string& s = *o.Get<std::string>();
@@ -531,7 +534,7 @@ class LeafBuilder {
                            ContentDoubt());
         }
         return Uncertain(Exact(IsText() + " AND " + PlainText() + " AND " + V() + cmp + Text(s) +
-                               (lower ? "" : " AND " + V() + " >= ''")),
+                               (lower || !bound ? "" : " AND " + V() + " >= ''")),
                          ContentDoubt());
       }
       case ValueKind::kTimestamp: {
@@ -627,7 +630,10 @@ SqlCondition QueryTranslator::Leaf(const Filter& filter) {
   auto present = [&]() { return Uncertain(Exact(b.Present()), b.PresenceDoubt()); };
   auto between = [&]() {
     const List& bounds = *o.Get<List>();
-    return And(b.Compare(Op::kGte, bounds[0]), b.Compare(Op::kLte, bounds[1]));
+    const bool same_kind =
+        (bounds[0].is_number() && bounds[1].is_number()) || bounds[0].kind() == bounds[1].kind();
+    return And(b.Compare(Op::kGte, bounds[0], !same_kind),
+               b.Compare(Op::kLte, bounds[1], !same_kind));
   };
   switch (filter.op) {
     case Op::kExists:
