@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
-# The README's demo: loads examples/people.jsonl (40 people) into the default store and asks it a few
-# questions.
+# The README's demo: imports examples/people.jsonl (40 people) into the default store and asks it a
+# few questions.
 #
 #   bash examples/demo.sh [path-to-dkdata-binary]      (default: build/tools/dkdata/dkdata)
 #
-# All commands run in one `dkdata shell` process, which reads them from the here-document below, one
-# per line, written exactly as they would follow `dkdata` on the command line. That matters because
-# the default store, memory://, lives only as long as the process. --echo prints each command (and
-# comment) before its output. On a terminal results are tables; piped, they are JSON lines.
+# The default store is a SQLite file that keeps its records between runs ($DKDATA_HOME/default.sqlite,
+# else ${XDG_DATA_HOME:-$HOME/.local/share}/dkdata/default.sqlite; `dkdata store` prints it), so the
+# demo can be run again: the first count shows what the previous run left (0 the first time, 40
+# after), and `import --upsert` replaces the sample records by their ids instead of failing on them,
+# which leaves the same 40 records (at a higher version) however often it runs. Records of your own
+# in the default store are left alone. To start afresh: rm "$(dkdata store | sed 's|^sqlite://||')"*
+#
+# The commands run in one `dkdata shell` process, which reads them from the here-document below,
+# one per line, written exactly as they would follow `dkdata` on the command line. --echo prints
+# each command (and comment) before its output. On a terminal results are tables; piped, JSON lines.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -20,7 +26,14 @@ dkdata="$(cd "$(dirname "$dkdata")" && pwd)/$(basename "$dkdata")"
 cd "$root"
 
 "$dkdata" shell --echo <<'EOF'
-import examples/people.jsonl
+# Where the records live: a file that outlives this process
+store
+
+# Records in the store before this run: 0 the first time, 40 on later runs (plus any of yours)
+count
+
+# Import the sample; --upsert replaces records stored by an earlier run, so the demo can run again
+import --upsert examples/people.jsonl
 
 # Over 50 and living in San Francisco or Oakland, oldest first
 query "age > 50 and (city = 'San Francisco' or city = 'Oakland')" --sort age:desc --fields name,age,city

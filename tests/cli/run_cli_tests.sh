@@ -3,9 +3,11 @@
 #
 #   bash tests/cli/run_cli_tests.sh PATH-TO-dkdata
 #
-# memory:// forgets everything when the process ends, so most tests run their commands in one
-# process through `dkdata shell` (commands on stdin) or `dkdata --script FILE`. The last line says
-# "N passed, M failed"; the exit code is 1 when anything failed.
+# Most tests use memory:// (DKDATA_STORE below), which forgets everything when the process ends, so
+# they run their commands in one process through `dkdata shell` (commands on stdin) or
+# `dkdata --script FILE`. The tests of the default store (a SQLite file) point DKDATA_HOME into
+# the test's temporary folder. The last line says "N passed, M failed"; the exit code is 1 when
+# anything failed.
 set -u
 
 if [[ $# -ne 1 || ! -x $1 ]]; then
@@ -14,10 +16,14 @@ if [[ $# -ne 1 || ! -x $1 ]]; then
 fi
 BIN="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
 EXAMPLES="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../examples" && pwd)"
-export DKDATA_STORE=memory://  # the tests must never write into a persistent default store
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
 cd "$TMP" || exit 2
+# The tests must never write into the user's real default store.
+export DKDATA_STORE=memory://
+export DKDATA_HOME="$TMP/dkdata-home"
+export XDG_DATA_HOME="$TMP/xdg-data"
+export HOME="$TMP/home"
 
 # ---- Helpers ----
 
@@ -403,6 +409,60 @@ dk --store nosuch://x count
 expect_rc "--store with an unknown scheme" 1
 DKDATA_STORE=nosuch://x dk count
 expect_rc "DKDATA_STORE chooses the store" 1
+
+# ---- The default store: a SQLite file that outlives the process ----
+
+# dkd ARGS...: dk on the default store (an empty DKDATA_STORE counts as unset).
+dkd() { DKDATA_STORE= dk "$@"; }
+store_file="$DKDATA_HOME/default.sqlite"
+dkd store
+expect_eq "store: the default store is \$DKDATA_HOME/default.sqlite" "$OUT" "sqlite://$store_file"
+dkd count
+expect_eq "default store: empty at first" "$OUT" "0"
+[[ -f $store_file ]] && pass || fail "default store: the file (and its folder) are created" "$(ls -la "$TMP")"
+dkd import small.jsonl
+expect_rc "default store: import" 0
+dkd count
+expect_eq "default store: a second process sees the first one's records" "$OUT" "4"
+dkd get a --format jsonl
+expect_has "default store: get in a third process" "$OUT" '"name":"Ann"'
+dkd import small.jsonl
+expect_rc "default store: importing the same ids again fails" 1
+expect_has "default store: the failure points at --upsert" "$ERR" "--upsert"
+dkd import --upsert small.jsonl
+expect_rc "import --upsert: replaces the stored records" 0
+dkd count
+expect_eq "import --upsert: still the same records" "$OUT" "4"
+dkd get a --format jsonl
+expect_has "import --upsert: a new version" "$OUT" '"_version":2'
+cat >shell-cmds.txt <<'EOF'
+create '{"id":"s1","n":1}'
+update s1 '{"n":2}'
+EOF
+dkd shell <shell-cmds.txt
+expect_rc "default store: writes from a shell" 0
+dkd get s1 --format jsonl
+expect_has "default store: a shell's writes are seen by the next process" "$OUT" '"n":2'
+dk count
+expect_eq "DKDATA_STORE replaces the default store" "$OUT" "0"
+dkd --store memory:// count
+expect_eq "--store replaces the default store" "$OUT" "0"
+DKDATA_STORE= DKDATA_HOME= dk store
+expect_eq "without DKDATA_HOME: \$XDG_DATA_HOME/dkdata/default.sqlite" "$OUT" \
+  "sqlite://$XDG_DATA_HOME/dkdata/default.sqlite"
+DKDATA_STORE= DKDATA_HOME= XDG_DATA_HOME= dk store
+expect_eq "without XDG_DATA_HOME: \$HOME/.local/share/dkdata/default.sqlite" "$OUT" \
+  "sqlite://$HOME/.local/share/dkdata/default.sqlite"
+DKDATA_STORE= DKDATA_HOME= XDG_DATA_HOME= dk create '{"id":"h1"}'
+[[ -f $HOME/.local/share/dkdata/default.sqlite ]] && pass || fail "the default store's folders are created"
+(unset HOME XDG_DATA_HOME; DKDATA_STORE= DKDATA_HOME= "$BIN" count >"$TMP/.out" 2>"$TMP/.err")
+RC=$?
+expect_rc "no HOME and no DKDATA_HOME: no default store" 1
+expect_has "no default store: the message says what to set" "$(cat "$TMP/.err")" "--store"
+mkdir -p "$TMP/odd path?%x"
+DKDATA_STORE= DKDATA_HOME="$TMP/odd path?%x" dk create '{"id":"o1"}'
+expect_rc "a default store under a path with ' ', '?' and '%'" 0
+[[ -f "$TMP/odd path?%x/default.sqlite" ]] && pass || fail "the odd path is taken literally" "$(ls -la "$TMP")"
 
 # ---- Never crash: odd input fails cleanly ----
 

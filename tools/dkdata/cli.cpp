@@ -19,9 +19,12 @@ constexpr std::string_view kDescription =
     "dkdata: create, read, query, import and export records in any dkdata store.";
 
 constexpr std::string_view kFooter =
-    R"(Stores (--store URL): memory:// (lives as long as the process), and the other
-backends' URLs (sqlite:///path, file:///path.jsonl, postgres://..., es://host:port/index,
-s3://bucket/prefix) when dkdata was built with them.
+    R"(Stores (--store URL): the default store is a SQLite file that keeps the records
+between runs: $DKDATA_HOME/default.sqlite, or without DKDATA_HOME
+${XDG_DATA_HOME:-$HOME/.local/share}/dkdata/default.sqlite (`dkdata store` prints the
+URL in use). Other stores: sqlite:///path.db, memory:// (lives as long as the process),
+and the other backends' URLs (file:///path.jsonl, postgres://..., es://host:port/index,
+s3://bucket/prefix) when dkdata was built with them. DKDATA_STORE=URL replaces the default.
 
 Several commands in one process (what makes memory:// useful):
   dkdata shell < commands.txt      one command per line, written as after `dkdata`:
@@ -87,7 +90,10 @@ void AddShellCommand(CLI::App& app, Action& action) {
 void AddProcessOptions(CLI::App& app, Session& session, ProcessOptions& options, Action& action) {
   app.add_option_function<std::string>(
          "--store", [&session](const std::string& url) { session.set_store_url(url); },
-         "Store URL (default: $DKDATA_STORE, else " + std::string(kBuiltinDefaultStore) + ")")
+         "Store URL (default: $DKDATA_STORE, else the default store; now " +
+             (DefaultStoreUrl().empty() ? std::string("none: HOME is not set")
+                                        : DefaultStoreUrl()) +
+             ")")
       ->type_name("URL");
   app.add_option("--script", options.script_file,
                  "Run the commands in FILE (one per line, - for stdin) in one process")

@@ -379,6 +379,21 @@ void AddExportCommand(CLI::App& app, Action& action) {
   OnChosen(*command, action, options, RunExport);
 }
 
+void AddStoreCommand(CLI::App& app, Action& action) {
+  CLI::App* command =
+      app.add_subcommand("store", "Print the URL of the store the commands use (see --store)");
+  command->footer(
+      "The default store keeps its records between runs; to start afresh, delete its file\n"
+      "(and the -wal and -shm files beside it) or point DKDATA_HOME elsewhere.");
+  command->callback([&action] {
+    action = [](Session& session) {
+      if (session.store_url().empty()) session.db();  // says why there is none
+      std::cout << session.store_url() << '\n';
+      return kExitOk;
+    };
+  });
+}
+
 void AddRecordCommands(CLI::App& app, Action& action) {
   AddCreateCommand(app, action);
   AddGetCommand(app, action);
@@ -388,6 +403,7 @@ void AddRecordCommands(CLI::App& app, Action& action) {
   AddCountCommand(app, action);
   AddImportCommand(app, action);
   AddExportCommand(app, action);
+  AddStoreCommand(app, action);
 }
 
 }  // namespace dkdata::cli

@@ -32,6 +32,7 @@ void AddQueryCommand(CLI::App& app, Action& action);
 void AddCountCommand(CLI::App& app, Action& action);
 void AddExportCommand(CLI::App& app, Action& action);
 void AddImportCommand(CLI::App& app, Action& action);  // import.cpp
+void AddStoreCommand(CLI::App& app, Action& action);
 
 // All of the above, in the order `dkdata --help` lists them.
 void AddRecordCommands(CLI::App& app, Action& action);

@@ -25,6 +25,7 @@ constexpr std::size_t kErrorsShown = 10;
 struct ImportOptions {
   std::string file;
   bool continue_on_error = false;
+  bool upsert = false;
   std::size_t batch_size = 1000;
 };
 
@@ -146,6 +147,9 @@ int WriteAll(Session& session, ParsedInput input, const ImportOptions& options) 
       if (written > 0) {
         PrintError(RecordCount(written) + " of the batches before stay imported");
       }
+      if (e.code() == ErrorCode::kAlreadyExists) {
+        PrintError("(import --upsert replaces the records whose id is stored already)");
+      }
       return kExitFailed;
     }
     written = end;
@@ -154,8 +158,9 @@ int WriteAll(Session& session, ParsedInput input, const ImportOptions& options) 
   return kExitOk;
 }
 
-// Stores what can be stored, then reports what could not, by input line.
-int WriteValid(Session& session, ParsedInput input, const ImportOptions& options) {
+// Stores the records one by one (replacing stored ones with --upsert); with --continue-on-error
+// goes on after a failure. Then reports what could not be stored, by input line.
+int WriteEach(Session& session, ParsedInput input, const ImportOptions& options) {
   std::size_t next = 0;
   RecordSource source = [&]() -> std::optional<Record> {
     if (next == input.records.size()) return std::nullopt;
@@ -163,6 +168,8 @@ int WriteValid(Session& session, ParsedInput input, const ImportOptions& options
   };
   StreamOptions stream_options;
   stream_options.batch_size = options.batch_size;
+  stream_options.upsert = options.upsert;
+  stream_options.stop_on_error = !options.continue_on_error;
   const StreamResult result = session.db().StreamWrite(source, stream_options);
   const std::size_t failed = input.errors.size() + result.failed;
   std::vector<LineError> errors = std::move(input.errors);
@@ -174,20 +181,24 @@ int WriteValid(Session& session, ParsedInput input, const ImportOptions& options
   std::stable_sort(errors.begin(), errors.end(),
                    [](const LineError& a, const LineError& b) { return a.line < b.line; });
   PrintErrors(errors);
-  std::cerr << "imported " << RecordCount(result.succeeded) << ", " << failed << " failed\n";
+  std::cerr << "imported " << RecordCount(result.succeeded);
+  if (failed > 0) std::cerr << ", " << failed << " failed";
+  if (result.skipped > 0) std::cerr << ", " << result.skipped << " not attempted after the failure";
+  std::cerr << '\n';
   return failed == 0 ? kExitOk : kExitFailed;
 }
 
 int RunImport(Session& session, const ImportOptions& options) {
   const std::string name = InputName(options.file);
   ParsedInput input = ParseJsonLines(ReadInput(session, options.file), name);
-  if (options.continue_on_error) return WriteValid(session, std::move(input), options);
+  if (options.continue_on_error) return WriteEach(session, std::move(input), options);
   if (!input.errors.empty()) {
     PrintErrors(input.errors);
     PrintError(name + ": " + std::to_string(input.errors.size()) +
                " invalid lines, nothing imported (--continue-on-error imports the valid ones)");
     return kExitFailed;
   }
+  if (options.upsert) return WriteEach(session, std::move(input), options);
   return WriteAll(session, std::move(input), options);
 }
 
@@ -201,12 +212,16 @@ void AddImportCommand(CLI::App& app, Action& action) {
       ->required();
   command->add_flag("--continue-on-error", options->continue_on_error,
                     "Import the valid lines, report the others (exit 1 if any failed)");
+  command->add_flag("--upsert", options->upsert,
+                    "Replace records whose id is stored already (running the import again then "
+                    "changes nothing but their versions)");
   command->add_option("--batch-size", options->batch_size, "Records per write (default 1000)")
       ->type_name("N")
       ->check(AtLeast(1));
   command->footer(
       "One record per line; blank lines are ignored. Without --continue-on-error a malformed\n"
-      "line is reported as FILE:LINE:COLUMN: message and nothing is imported.");
+      "line is reported as FILE:LINE:COLUMN: message and nothing is imported. Without --upsert\n"
+      "a record whose id is stored already fails the import (already exists).");
   command->callback([&action, options] {
     action = [options](Session& session) { return RunImport(session, *options); };
   });

@@ -27,9 +27,15 @@ class UsageError : public std::runtime_error {
 };
 
 // The store used when --store is not given: $DKDATA_STORE when set and not empty, else the
-// built-in default below. This is the one place to change the default.
-inline constexpr std::string_view kBuiltinDefaultStore = "memory://";
+// default store, a SQLite file at DefaultStorePath() that outlives the process (memory:// in a
+// build without the sqlite backend). This is the one place to change the default.
 std::string DefaultStoreUrl();
+// Where the default store lives: $DKDATA_HOME/default.sqlite when DKDATA_HOME is set and not
+// empty, else ${XDG_DATA_HOME:-$HOME/.local/share}/dkdata/default.sqlite (the folder is created on
+// first use); "" when none of these variables is set.
+std::string DefaultStorePath();
+// The sqlite:// URL of a file path ('%' and '?' escaped, as the URL parser reads them).
+std::string SqliteUrlOf(std::string_view path);
 
 // Prints "dkdata: message" on stderr.
 void PrintError(std::string_view message);
@@ -42,7 +48,8 @@ class Session {
   void set_store_url(std::string url) { store_url_ = std::move(url); }
   const std::string& store_url() const noexcept { return store_url_; }
 
-  // The store, opened on first use. Throws dkdata::Error when it cannot be opened.
+  // The store, opened on first use. Throws dkdata::Error when it cannot be opened (or when there
+  // is no store URL: no --store, DKDATA_STORE, DKDATA_HOME, XDG_DATA_HOME or HOME).
   Database& db();
   // Closes the store when it was opened. Throws dkdata::Error when closing fails.
   void Close();
