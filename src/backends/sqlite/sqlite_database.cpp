@@ -547,28 +547,78 @@ std::string ItemError(std::string_view operation, std::size_t index, const Error
 
 namespace {
 
-// How a query runs: the SQL, and what is left for the core (a residual filter, paging, sorting).
+// A name of the projection (Query::Select) read by SQL: the field named exactly so, else (for a
+// dotted path) the top-level field the path starts in, as Record::Project keeps them.
+struct ProjectedName {
+  std::string whole;
+  int whole_column = -1;
+  std::string head;  // empty when the name has no dot
+  int head_column = -1;
+};
+
+// How a query runs: the SQL, and what is left for the core (a residual filter, paging, sorting,
+// projection).
 struct QueryPlan {
   std::string sql;
   QueryTranslator translator{StoreFacts{}};
   std::shared_ptr<const CompiledFilter> residual;  // null when SQL filters exactly
   bool sort_in_core = false;
-  std::size_t skip = 0;              // offset applied while reading (when not in SQL)
-  std::optional<std::size_t> limit;  // limit applied while reading (when not in SQL)
+  std::size_t skip = 0;                   // offset applied while reading (when not in SQL)
+  std::optional<std::size_t> limit;       // limit applied while reading (when not in SQL)
+  std::vector<ProjectedName> projection;  // when SQL reads only the selected fields
 };
+
+// The columns reading only the selected fields, or nullopt when SQL cannot read one of them.
+std::optional<std::vector<ProjectedName>> PlanProjection(const std::vector<std::string>& names,
+                                                         const StoreFacts& facts,
+                                                         std::string& columns) {
+  std::vector<ProjectedName> out;
+  int next = 6;  // after kRowColumns
+  auto add = [&](const std::string& key) -> std::optional<int> {
+    const std::optional<std::string> json = SqlFieldJson(key, facts);
+    if (!json) return std::nullopt;
+    columns += ", " + *json;
+    return next++;
+  };
+  for (const std::string& name : names) {
+    ProjectedName p;
+    p.whole = name;
+    const auto whole = add(name);
+    if (!whole) return std::nullopt;
+    p.whole_column = *whole;
+    if (const std::size_t dot = name.find('.'); dot != std::string::npos) {
+      p.head = name.substr(0, dot);
+      const auto head = add(p.head);
+      if (!head) return std::nullopt;
+      p.head_column = *head;
+    }
+    out.push_back(std::move(p));
+  }
+  return out;
+}
 
 QueryPlan PlanQuery(SqliteConnection& c, const Query& query, bool paging) {
   // Validates the filter (operand shapes, regex syntax) before any SQL runs.
   auto filter = std::make_shared<const CompiledFilter>(query.where());
   QueryPlan plan;
-  plan.translator = QueryTranslator(c.Facts());
+  const StoreFacts facts = c.Facts();
+  plan.translator = QueryTranslator(facts);
   const SqlCondition where = plan.translator.Where(query.where());
   if (!where.exact) plan.residual = std::move(filter);
   std::optional<std::string> order = query.sort().empty() ? std::optional<std::string>("rowid")
                                                           : plan.translator.OrderBy(query.sort());
   plan.sort_in_core = !order.has_value();
-  plan.sql = std::string("SELECT ") + kRowColumns + " FROM " + c.table + " WHERE " + where.maybe +
-             " ORDER BY " + order.value_or("rowid");
+  // Only the selected fields are read when nothing else needs the whole record.
+  std::string columns = kRowColumns;
+  if (paging && where.exact && !plan.sort_in_core && !query.fields().empty()) {
+    std::string projected;
+    if (auto projection = PlanProjection(query.fields(), facts, projected)) {
+      plan.projection = std::move(*projection);
+      columns += projected;
+    }
+  }
+  plan.sql = "SELECT " + columns + " FROM " + c.table + " WHERE " + where.maybe + " ORDER BY " +
+             order.value_or("rowid");
   if (!paging) return plan;
   if (where.exact && !plan.sort_in_core) {
     if (query.limit() || query.offset() > 0) {
@@ -603,6 +653,7 @@ class SqliteCursor final : public RecordCursor {
         sort_in_core_(plan.sort_in_core),
         skip_(plan.skip),
         limit_(plan.limit),
+        projection_(std::move(plan.projection)),
         query_(std::move(query)),
         batch_size_(batch_size == 0 ? 1 : batch_size) {
     translator_.Bind(stmt_);  // the parameters stay here while the statement runs
@@ -632,6 +683,11 @@ class SqliteCursor final : public RecordCursor {
         break;
       }
       Record record;
+      if (!projection_.empty()) {  // SQL filtered and paged exactly and read only these fields
+        c_->decoder.Decode(ProjectedRow(), record);
+        batch.push_back(std::move(record));
+        continue;
+      }
       c_->decoder.Decode(RowAt(stmt_), record);
       if (residual_ && !residual_->Matches(record)) continue;
       if (skip_ > 0) {
@@ -647,6 +703,32 @@ class SqliteCursor final : public RecordCursor {
  private:
   Record Project(Record record) const {
     return query_.fields().empty() ? std::move(record) : record.Project(query_.fields());
+  }
+
+  // The row with a data object of the selected fields only, in the order Record::Project keeps
+  // them.
+  StoredRow ProjectedRow() {
+    StoredRow row = RowAt(stmt_);
+    projected_data_ = "{";
+    emitted_.clear();
+    for (const ProjectedName& p : projection_) {
+      const std::string* key = &p.whole;
+      int column = p.whole_column;
+      if (stmt_.ColumnIsNull(column)) {
+        if (p.head_column < 0 || stmt_.ColumnIsNull(p.head_column)) continue;
+        key = &p.head;
+        column = p.head_column;
+      }
+      if (std::find(emitted_.begin(), emitted_.end(), *key) != emitted_.end()) continue;
+      emitted_.push_back(*key);
+      if (projected_data_.size() > 1) projected_data_ += ',';
+      AppendJson(projected_data_, Value(*key));
+      projected_data_ += ':';
+      projected_data_ += stmt_.ColumnText(column);
+    }
+    projected_data_ += '}';
+    row.data = projected_data_;
+    return row;
   }
 
   void Finish() {
@@ -711,6 +793,9 @@ class SqliteCursor final : public RecordCursor {
   bool sort_in_core_;
   std::size_t skip_;
   std::optional<std::size_t> limit_;
+  std::vector<ProjectedName> projection_;
+  std::string projected_data_;
+  std::vector<std::string> emitted_;
   Query query_;
   std::size_t batch_size_;
   bool done_ = false;

@@ -188,6 +188,10 @@ class QueryTranslator {
 // an index on it serves them. nullopt for a path SQLite's JSON paths cannot name (a key with '"',
 // '\' or a control character).
 std::optional<std::string> SqlValueExpression(std::string_view path);
+// The JSON text of the top-level field `name` (data -> '$."name"': NULL when absent), or nullopt
+// when SQL cannot read it exactly (a key SQLite cannot name; a non-ASCII key when the store has
+// rows of another program).
+std::optional<std::string> SqlFieldJson(std::string_view name, const StoreFacts& facts);
 // "quoted" identifier, with " doubled.
 std::string QuoteIdentifier(std::string_view name);
 // 'quoted' string literal, with ' doubled.

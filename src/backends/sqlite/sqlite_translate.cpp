@@ -326,6 +326,11 @@ std::string QuoteLiteral(std::string_view text) {
   return out;
 }
 
+std::optional<std::string> SqlFieldJson(std::string_view name, const StoreFacts& facts) {
+  if (!AddressableKey(name) || (facts.foreign_rows && HasNonAscii(name))) return std::nullopt;
+  return "data -> " + QuoteLiteral("$" + KeyStep(name));
+}
+
 std::optional<std::string> SqlValueExpression(std::string_view path) {
   // The value expression does not depend on the store's facts, only kinds and types do.
   PathSql p = MakePath(path, StoreFacts{});
