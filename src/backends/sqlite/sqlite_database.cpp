@@ -3,6 +3,7 @@
 #include "backends/sqlite/sqlite_database.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
