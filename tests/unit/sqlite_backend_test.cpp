@@ -190,6 +190,38 @@ TEST_F(SqliteBackendTest, DataColumnIsPlainJsonThatSqlCanQuery) {
             std::vector<std::string>{"36 Ada 1970-01-01T00:00:00Z AQI= test"});
 }
 
+TEST_F(SqliteBackendTest, TypesAndMetadataRoundTrip) {
+  const std::string path = PathOf("m.db");
+  Record r;
+  r.set_id("m");
+  r.Set(Field("short_text", Value("abc"), FieldType::kText, Object{{"lang", "en"}}));
+  r.Set(Field("when", Value(Timestamp{5}), FieldType::kDatetime,
+              Object{{"checked", Timestamp{7}}, {"raw", Bytes{"\x01"}}}));
+  r.Set(Field("emb", Value(Vector{0.25f, -1.0f}), FieldType::kVector, Object{{"model", "m1"}}));
+  r.Set(Field("sparse", Value(Object{{"3", 0.5}}), FieldType::kSparseVector));
+  r.Set(Field("nested", Value(List{Object{{"at", Timestamp{9}}}, Vector{1.0f}, Bytes{"x"}})));
+  r.Set(Field("number_as_string", Value("42"), FieldType::kInteger));
+  r.metadata() = Object{{"source", "unit"}, {"seen", Timestamp{11}}, {"blob", Bytes{"\xff"}}};
+  {
+    auto db = OpenDatabase("sqlite://" + path);
+    db->Create(r);
+    db->Close();
+  }
+  auto db = OpenDatabase("sqlite://" + path);
+  auto got = db->Read("m");
+  ASSERT_TRUE(got.has_value());
+  r.set_version(1);
+  EXPECT_TRUE(*got == r) << RecordToJson(*got) << "\n" << RecordToJson(r);
+  // What the reference sees in the data column: plain JSON, the vector in its own form.
+  db->Close();
+  EXPECT_EQ(Raw(path,
+                "SELECT json_extract(data, '$.emb.type') || ' ' || "
+                "json_extract(data, '$.nested[0].at') || ' ' || "
+                "json_extract(metadata, '$.seen') FROM records"),
+            std::vector<std::string>{"vector 1970-01-01T00:00:00.000009Z "
+                                     "1970-01-01T00:00:00.000011Z"});
+}
+
 // ---- Names that need quoting ----
 
 TEST_F(SqliteBackendTest, TableNamesWithQuotesSpacesAndUnicode) {
