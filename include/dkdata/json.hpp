@@ -22,6 +22,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "dkdata/record.hpp"
 #include "dkdata/value.hpp"
@@ -43,6 +44,25 @@ void AppendRecordJson(std::string& out, const Record& record,
 // structured, anything else is flat ("_id" or "id" gives the id).
 Record RecordFromJson(std::string_view text);
 Record RecordFromJsonValue(const Value& value);
+
+// The fields a partial decode reads, given as paths (as in filters and Record::Get): a path
+// selects the field of exactly that name and, when it holds dots, the field its part before the
+// first dot names.
+class FieldSelection {
+ public:
+  explicit FieldSelection(const std::vector<std::string>& paths);
+  bool Selects(std::string_view name) const noexcept;
+
+ private:
+  std::vector<std::string> names_;
+};
+
+// Reads a record as RecordFromJson does, but builds only the selected fields (plus the id, the
+// record metadata and the version); the others are skipped without being decoded, which is what
+// makes filtering stored JSON cheap. The result holds every selected field the record has, and
+// may hold others. Errors are those of RecordFromJson for the parts it reads; the skipped parts
+// are checked only for JSON syntax.
+Record RecordFromJson(std::string_view text, const FieldSelection& selection);
 
 // Throws Error(kInvalidArgument) naming the field when the record holds NaN or ±infinity.
 void CheckFinite(const Record& record);

@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "dkdata/errors.hpp"
+#include "formats/json_internal.hpp"
 
 namespace dkdata {
 
@@ -807,7 +808,7 @@ struct OpenContainer {
   od::array_iterator end_of_array;
   od::object_iterator next_member;
   od::object_iterator end_of_object;
-  std::string_view key;  // of the member being built; it lives in the parser's string buffer
+  std::string_view key;  // of the member being built; in the text or the parser's string buffer
   std::size_t base = 0;  // where its elements or members start on the scratch stacks
 };
 
@@ -832,8 +833,23 @@ struct BuildScratch {
   }
 };
 
+Value DecodeFieldValue(Value value, FieldType type, const std::string& name);
+
 class ValueBuilder {
  public:
+  // The key of a member. Keys without escapes (nearly all) are read where they stand in the text;
+  // only the others are unescaped into the parser's buffer, which simdjson's portable kernel does
+  // a byte at a time.
+  static std::string_view KeyOf(od::field& field) {
+    const char* raw = field.key().raw();
+    const char* end = raw;
+    while (*end != '"') {
+      if (*end == '\\') return Take(field.unescaped_key());
+      ++end;
+    }
+    return std::string_view(raw, static_cast<std::size_t>(end - raw));
+  }
+
   explicit ValueBuilder(BuildScratch& scratch) : scratch_(scratch) {}
 
   // The whole document (text), which must hold exactly one value.
@@ -875,21 +891,92 @@ class ValueBuilder {
   struct RecordMembers {
     MemberList members;
     std::optional<MemberList> fields;
+    bool skipped_non_field_object = false;
   };
 
-  std::optional<RecordMembers> BuildRecordMembers(od::document& doc) {
+  // The structured form exactly as this library and the reference write it ({"id", "fields":
+  // {name: {"name", "value", "type", "metadata"}}, "metadata", "_version"}), read straight into a
+  // Record without building the field objects as Values; only the selected fields when there is a
+  // selection. nullopt when the document strays from that form in any way (another key, "_id",
+  // a repeated key, a member of "fields" that is not a field object, a type name it does not
+  // know): the general path then decides what the document is, and reports what is wrong.
+  std::optional<Record> ReadPlainStructured(od::document& doc, const FieldSelection* selection) {
+    if (Take(doc.type()) != od::json_type::object) return std::nullopt;
+    Record record;
+    bool seen_id = false, seen_fields = false, seen_metadata = false, seen_version = false;
+    od::object object = Take(doc.get_object());
+    for (auto member : object) {
+      od::field field = Take(std::move(member));
+      const std::string_view key = KeyOf(field);
+      od::value& value = field.value();
+      if (key == "fields" && !seen_fields) {
+        seen_fields = true;
+        od::object fields;
+        if (value.get_object().get(fields) || !ReadFieldObjects(fields, selection, record)) {
+          return std::nullopt;
+        }
+      } else if (key == "id" && !seen_id) {
+        seen_id = true;
+        switch (Take(value.type())) {
+          case od::json_type::string:
+            record.set_id(Take(value.get_string()));
+            break;
+          case od::json_type::number: {
+            std::int64_t id;
+            if (value.get_int64().get(id)) return std::nullopt;
+            record.set_id(std::to_string(id));
+            break;
+          }
+          case od::json_type::null:
+            break;
+          default:
+            return std::nullopt;
+        }
+      } else if (key == "metadata" && !seen_metadata) {
+        seen_metadata = true;
+        Value metadata = Build(value, 1);
+        if (Object* members = metadata.Get<Object>()) {
+          record.metadata() = std::move(*members);
+        } else if (!metadata.is_null()) {
+          return std::nullopt;
+        }
+      } else if (key == "_version" && !seen_version) {
+        seen_version = true;
+        const Value version = Build(value, 1);
+        const auto* number = version.Get<std::int64_t>();
+        if (number == nullptr || *number < 0) return std::nullopt;
+        record.set_version(static_cast<std::uint64_t>(*number));
+      } else {
+        return std::nullopt;
+      }
+    }
+    ExpectEnd(doc);
+    if (!seen_fields) return std::nullopt;
+    return record;
+  }
+
+  // With a selection, members that can only be data fields are built only when selected (see
+  // RecordFromJson(text, selected)); skipped_non_field_object then tells whether a skipped
+  // member of "fields" was not a field object, which makes the structured form doubtful.
+  std::optional<RecordMembers> BuildRecordMembers(od::document& doc,
+                                                  const FieldSelection* selection = nullptr) {
     if (Take(doc.type()) != od::json_type::object) return std::nullopt;
     RecordMembers record;
     const std::size_t base = scratch_.members.size();
     od::object object = Take(doc.get_object());
     for (auto member : object) {
       od::field field = Take(std::move(member));
-      const std::string_view key = Take(field.unescaped_key());
+      const std::string_view key = KeyOf(field);
       od::value& value = field.value();
       if (key == "fields" && Take(value.type()) == od::json_type::object) {
         record.fields.emplace();
-        PopMembers(PushMembers(Take(value.get_object()), 1), *record.fields);
+        const std::size_t fields_base =
+            selection ? PushSelectedFields(Take(value.get_object()), *selection, record)
+                      : PushMembers(Take(value.get_object()), 1);
+        PopMembers(fields_base, *record.fields);
         scratch_.members.emplace_back(key, Value());  // a placeholder keeping its position
+      } else if (selection && !IsRecordKey(key) && !selection->Selects(key)) {
+        continue;  // a flat-form data field nobody asked for: simdjson skips it
       } else {
         if (key == "fields") record.fields.reset();  // a later "fields" wins
         Value built = Build(value, 1);
@@ -925,7 +1012,7 @@ class ValueBuilder {
       od::value child;
       if (top.is_object && top.next_member != top.end_of_object) {
         od::field field = Take(*top.next_member);
-        top.key = Take(field.unescaped_key());
+        top.key = KeyOf(field);
         child = field.value();
       } else if (!top.is_object && top.next_element != top.end_of_array) {
         child = Take(*top.next_element);
@@ -1008,9 +1095,103 @@ class ValueBuilder {
     const std::size_t base = scratch_.members.size();
     for (auto member : object) {
       od::field field = Take(std::move(member));
-      const std::string_view key = Take(field.unescaped_key());
+      const std::string_view key = KeyOf(field);
       Value built = Build(field.value(), depth + 1);
       scratch_.members.emplace_back(key, std::move(built));
+    }
+    return base;
+  }
+
+  // The members of a structured "fields" object (see ReadPlainStructured) appended to record as
+  // fields; false when one is not a field object as the structured form writes it.
+  bool ReadFieldObjects(od::object fields, const FieldSelection* selection, Record& record) {
+    for (auto member : fields) {
+      od::field field = Take(std::move(member));
+      const std::string_view name = KeyOf(field);
+      od::object object;
+      if (field.value().get_object().get(object)) return false;
+      if (selection && !selection->Selects(name)) {
+        od::value ignored;
+        if (object.find_field_unordered("value").get(ignored)) return false;
+        continue;
+      }
+      if (record.FindField(name) != nullptr) return false;
+      Field& built = record.mutable_fields().emplace_back();
+      built.name = name;
+      if (!ReadFieldObject(object, built)) return false;
+    }
+    return true;
+  }
+
+  // {"name", "value", "type", "metadata"} into field (whose name is set), as ReadStructuredField
+  // does; false when it is not quite that.
+  bool ReadFieldObject(od::object object, Field& field) {
+    bool seen_value = false, seen_type = false, seen_metadata = false;
+    std::optional<FieldType> type;
+    for (auto member : object) {
+      od::field part = Take(std::move(member));
+      const std::string_view key = KeyOf(part);
+      od::value& value = part.value();
+      if (key == "value" && !seen_value) {
+        seen_value = true;
+        field.value = Build(value, 3);
+      } else if (key == "type" && !seen_type) {
+        seen_type = true;
+        switch (Take(value.type())) {
+          case od::json_type::null:
+            break;
+          case od::json_type::string:
+            type = ParseFieldType(Take(value.get_string()));
+            if (!type) return false;
+            break;
+          default:
+            return false;
+        }
+      } else if (key == "metadata" && !seen_metadata) {
+        seen_metadata = true;
+        Value metadata = Build(value, 3);
+        if (Object* members = metadata.Get<Object>()) {
+          field.metadata = std::move(*members);
+        } else if (!metadata.is_null()) {
+          return false;
+        }
+      } else if (key == "value" || key == "type" || key == "metadata") {
+        return false;  // repeated
+      }
+      // "name" and unknown members are ignored, as ReadStructuredField does.
+    }
+    if (!seen_value) return false;
+    field.type = type ? *type : DetectFieldType(field.value);
+    field.value = DecodeFieldValue(std::move(field.value), field.type, field.name);
+    return true;
+  }
+
+  // The keys that say what a record is, in either form: always read.
+  static bool IsRecordKey(std::string_view key) {
+    return key == "id" || key == "_id" || key == "metadata" || key == "_metadata" ||
+           key == "_version" || key == "_types";
+  }
+
+  // Pushes the selected members of a "fields" object; of the others, only checks that they are
+  // field objects ({"value": ..}) without building them.
+  std::size_t PushSelectedFields(od::object object, const FieldSelection& selection,
+                                 RecordMembers& record) {
+    const std::size_t base = scratch_.members.size();
+    for (auto member : object) {
+      od::field field = Take(std::move(member));
+      const std::string_view key = KeyOf(field);
+      od::value& value = field.value();
+      if (selection.Selects(key)) {
+        Value built = Build(value, 2);
+        scratch_.members.emplace_back(key, std::move(built));
+        continue;
+      }
+      od::object field_object;
+      od::value ignored;
+      if (value.get_object().get(field_object) ||
+          field_object.find_field_unordered("value").get(ignored)) {
+        record.skipped_non_field_object = true;
+      }
     }
     return base;
   }
@@ -1484,11 +1665,14 @@ Record ReadFlat(MemberList& members) {
   return record;
 }
 
-Record ReadRecord(ValueBuilder::RecordMembers& document) {
+bool IsStructured(ValueBuilder::RecordMembers& document) {
   const bool flat_marked = document.members.Find("_types") != nullptr;
-  if (document.fields && !flat_marked && AreFieldObjects(document.fields->members())) {
-    return ReadStructured(document.members, document.fields->members());
-  }
+  return document.fields && !flat_marked && !document.skipped_non_field_object &&
+         AreFieldObjects(document.fields->members());
+}
+
+Record ReadRecord(ValueBuilder::RecordMembers& document) {
+  if (IsStructured(document)) return ReadStructured(document.members, document.fields->members());
   if (document.fields) {
     // "fields" is an ordinary field after all: put its object back in place.
     *document.members.Find("fields") = Value(std::move(*document.fields).ToObject());
@@ -1630,10 +1814,43 @@ std::string RecordToJson(const Record& record, RecordFormat format) {
   return out;
 }
 
-Record RecordFromJson(std::string_view text) {
+FieldSelection::FieldSelection(const std::vector<std::string>& paths) {
+  for (const std::string& path : paths) {
+    names_.push_back(path);
+    const std::size_t dot = path.find('.');
+    if (dot != std::string::npos) names_.push_back(path.substr(0, dot));
+  }
+  std::sort(names_.begin(), names_.end());
+  names_.erase(std::unique(names_.begin(), names_.end()), names_.end());
+}
+
+bool FieldSelection::Selects(std::string_view name) const noexcept {
+  for (const std::string& selected : names_) {
+    if (selected == name) return true;
+  }
+  return false;
+}
+
+namespace internal {
+
+std::optional<Record> ReadWrittenRecord(std::string_view text, const FieldSelection* selection) {
+  return WithDocument(text, [selection](od::document& doc, BuildScratch& scratch) {
+    return ValueBuilder(scratch).ReadPlainStructured(doc, selection);
+  });
+}
+
+}  // namespace internal
+
+namespace {
+
+// Decodes text as a record, reading only the selection's fields when there is one.
+Record DecodeRecord(std::string_view text, const FieldSelection* selection) {
+  if (std::optional<Record> written = internal::ReadWrittenRecord(text, selection)) {
+    return std::move(*written);
+  }
   std::optional<ValueBuilder::RecordMembers> document =
-      WithDocument(text, [](od::document& doc, BuildScratch& scratch) {
-        return ValueBuilder(scratch).BuildRecordMembers(doc);
+      WithDocument(text, [selection](od::document& doc, BuildScratch& scratch) {
+        return ValueBuilder(scratch).BuildRecordMembers(doc, selection);
       });
   if (!document) {
     // Not an object: parse it as a value for a precise error (or to name what it is).
@@ -1641,7 +1858,20 @@ Record RecordFromJson(std::string_view text) {
     ThrowRecordError("a JSON record must be an object, found " +
                      std::string(ValueKindName(value.kind())));
   }
+  // A flat record with a data field named "fields" holding an object: that field was read only
+  // in part, so read the record whole.
+  if (selection && document->fields && !IsStructured(*document)) return DecodeRecord(text, nullptr);
   return ReadRecord(*document);
+}
+
+}  // namespace
+
+Record RecordFromJson(std::string_view text) {
+  return DecodeRecord(text, nullptr);
+}
+
+Record RecordFromJson(std::string_view text, const FieldSelection& selection) {
+  return DecodeRecord(text, &selection);
 }
 
 Record RecordFromJsonValue(const Value& value) {

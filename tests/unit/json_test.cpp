@@ -844,5 +844,62 @@ TEST(JsonRecord, InvalidUtf8NamesTheField) {
   EXPECT_NE(message.find("invalid UTF-8"), std::string::npos) << message;
 }
 
+// A partial decode gives what the whole decode gives, projected onto the selection, whatever the
+// form of the document; and the same error for a selected field that is wrong.
+TEST(JsonRecord, SelectedFieldsAreThoseOfTheWholeRecord) {
+  Record structured{{"age", 30}, {"name", "Ada"}, {"address", Object{{"city", Value("Oslo")}}}};
+  structured.set_id("r1");
+  structured.set_version(3);
+  structured.metadata().Set("source", Value("test"));
+  Record with_types = structured;
+  with_types.mutable_fields().emplace_back("when", Value(*Timestamp::Parse("2024-01-02T03:04:05Z")),
+                                           FieldType::kDatetime);
+  const std::vector<std::string> documents = {
+      RecordToJson(structured),
+      RecordToJson(structured, RecordFormat::kFlat),
+      RecordToJson(with_types),
+      RecordToJson(with_types, RecordFormat::kFlat),
+      // Flat, with a data field "fields" that is not a set of field objects.
+      R"({"_id":"r2","age":41,"fields":{"age":{"value":1},"other":{"x":2}}})",
+      // Flat, with "fields" holding field objects but marked flat by "_types".
+      R"({"_id":"r3","fields":{"age":{"value":5}},"age":7,"_types":{"age":"integer"}})",
+      // Structured, with keys in another order and "_id" instead of "id".
+      R"({"metadata":{},"fields":{"age":{"value":9,"type":"integer"}},"_id":"r4"})",
+      // A flat line from another tool.
+      R"({"age":12,"name":"x","nested":{"deep":[1,2,3]}})",
+  };
+  const std::vector<std::vector<std::string>> selections = {
+      {"age"}, {"address.city"}, {"when"}, {"fields"}, {"fields.age"}, {"name", "age"}, {"none"}};
+  for (const std::string& text : documents) {
+    const Record whole = RecordFromJson(text);
+    for (const auto& paths : selections) {
+      const Record partial = RecordFromJson(text, FieldSelection(paths));
+      EXPECT_EQ(partial.id(), whole.id()) << text;
+      EXPECT_EQ(partial.version(), whole.version()) << text;
+      EXPECT_EQ(partial.metadata(), whole.metadata()) << text;
+      for (const std::string& path : paths) {
+        const Value* expected = whole.Get(path);
+        const Value* got = partial.Get(path);
+        ASSERT_EQ(got == nullptr, expected == nullptr) << text << " " << path;
+        if (expected) {
+          EXPECT_EQ(*got, *expected) << text << " " << path;
+        }
+        const Field* expected_field = whole.FindField(path);
+        if (expected_field) {
+          EXPECT_EQ(*partial.FindField(path), *expected_field) << text;
+        }
+      }
+    }
+  }
+  // Only the selection is built: a field that is not selected is absent from a structured record.
+  EXPECT_EQ(RecordFromJson(RecordToJson(structured), FieldSelection({"age"})).fields().size(), 1u);
+  // A selected value that does not fit its type is the same error; an unselected one is skipped.
+  const std::string bad =
+      R"({"id":"b","fields":{"age":{"value":"x","type":"integer"},"ok":{"value":1}}})";
+  EXPECT_THROW(RecordFromJson(bad), Error);
+  EXPECT_THROW(RecordFromJson(bad, FieldSelection({"age"})), Error);
+  EXPECT_EQ(*RecordFromJson(bad, FieldSelection({"ok"})).Get("ok"), Value(1));
+}
+
 }  // namespace
 }  // namespace dkdata
