@@ -21,73 +21,21 @@ constexpr std::string_view kBackend = "memory";
 
 // ---- IdTable ----
 
-std::uint64_t IdTable::Tag(std::string_view id) {
-  return std::hash<std::string_view>()(id) & 0xFFFFFFFF;
+std::uint64_t IdTable::Hash(std::string_view id) noexcept {
+  return std::hash<std::string_view>()(id);
 }
 
 std::uint32_t IdTable::Find(std::string_view id, const std::vector<Row>& rows) const {
-  if (entries_.empty()) return kNone;
-  const std::uint64_t tag = Tag(id);
-  const std::size_t mask = entries_.size() - 1;
-  for (std::size_t i = tag & mask;; i = (i + 1) & mask) {
-    const std::uint64_t e = entries_[i];
-    if (e == 0) return kNone;
-    if (e != kTombstone && (e >> 32) == tag) {
-      const auto slot = static_cast<std::uint32_t>((e & 0xFFFFFFFF) - 1);
-      if (rows[slot].id() == id) return slot;
-    }
-  }
+  return table_.Find(Hash(id), [&](std::uint32_t slot) { return rows[slot].id() == id; });
 }
 
 void IdTable::Insert(std::string_view id, std::uint32_t slot) {
-  if ((used_ + 1) * 2 > entries_.size()) Grow(used_ + 1);
-  Place(Tag(id), slot);
-}
-
-void IdTable::Place(std::uint64_t tag, std::uint32_t slot) {
-  const std::size_t mask = entries_.size() - 1;
-  std::size_t i = tag & mask;
-  while (entries_[i] != 0 && entries_[i] != kTombstone) i = (i + 1) & mask;
-  if (entries_[i] == 0) ++used_;
-  entries_[i] = (tag << 32) | (static_cast<std::uint64_t>(slot) + 1);
+  table_.Insert(Hash(id), slot);
 }
 
 void IdTable::Erase(std::string_view id, const std::vector<Row>& rows) {
-  if (entries_.empty()) return;
-  const std::uint64_t tag = Tag(id);
-  const std::size_t mask = entries_.size() - 1;
-  for (std::size_t i = tag & mask;; i = (i + 1) & mask) {
-    const std::uint64_t e = entries_[i];
-    if (e == 0) return;
-    if (e != kTombstone && (e >> 32) == tag) {
-      const auto slot = static_cast<std::uint32_t>((e & 0xFFFFFFFF) - 1);
-      if (rows[slot].id() == id) {
-        entries_[i] = kTombstone;
-        return;
-      }
-    }
-  }
-}
-
-void IdTable::Clear() {
-  entries_.clear();
-  used_ = 0;
-}
-
-void IdTable::Reserve(std::size_t n) {
-  if ((used_ + n) * 2 > entries_.size()) Grow(used_ + n);
-}
-
-// The tag is the whole position hash, so growing never has to touch the rows.
-void IdTable::Grow(std::size_t min_entries) {
-  std::size_t capacity = 16;
-  while (capacity < min_entries * 2) capacity *= 2;
-  std::vector<std::uint64_t> old = std::move(entries_);
-  entries_.assign(capacity, 0);
-  used_ = 0;
-  for (std::uint64_t e : old) {
-    if (e != 0 && e != kTombstone) Place(e >> 32, static_cast<std::uint32_t>(e & 0xFFFFFFFF) - 1);
-  }
+  const std::uint32_t slot = Find(id, rows);
+  if (slot != kNone) table_.Erase(Hash(id), slot);
 }
 
 // ---- Cursor ----

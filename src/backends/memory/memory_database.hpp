@@ -20,33 +20,26 @@
 #include "backends/memory/memory_index.hpp"
 #include "backends/memory/memory_rows.hpp"
 #include "core/evaluator.hpp"
+#include "core/slot_table.hpp"
 #include "dkdata/database.hpp"
 
 namespace dkdata::internal {
 
-// Maps ids to row slots. Open addressing with linear probing; each entry keeps the 32-bit hash of
-// its id, so most probes never touch a row and growing never does. (Slots and capacity stay below
-// 2^32.)
+// Maps ids to row slots (a SlotTable confirming candidates against the rows' ids).
 class IdTable {
  public:
-  static constexpr std::uint32_t kNone = 0xFFFFFFFF;
+  static constexpr std::uint32_t kNone = SlotTable::kNone;
 
   // The slot of id, or kNone.
   std::uint32_t Find(std::string_view id, const std::vector<Row>& rows) const;
   void Insert(std::string_view id, std::uint32_t slot);
   void Erase(std::string_view id, const std::vector<Row>& rows);
-  void Clear();
-  void Reserve(std::size_t n);
+  void Clear() { table_.Clear(); }
+  void Reserve(std::size_t n) { table_.Reserve(n); }
 
  private:
-  static std::uint64_t Tag(std::string_view id);
-  void Place(std::uint64_t tag, std::uint32_t slot);
-  void Grow(std::size_t min_entries);
-
-  // Entry: high 32 bits = hash, low 32 = slot + 1; 0 = empty, kTombstone = deleted.
-  static constexpr std::uint64_t kTombstone = ~std::uint64_t{0};
-  std::vector<std::uint64_t> entries_;
-  std::size_t used_ = 0;  // live entries + tombstones
+  static std::uint64_t Hash(std::string_view id) noexcept;
+  SlotTable table_;
 };
 
 class MemoryDatabase final : public Database {
