@@ -151,8 +151,9 @@ TEST_F(FileStoreTest, CorruptionInTheMiddleNamesTheLineAndSalvageSkipsIt) {
   WriteFile(Path("c.jsonl"),
             "{\"_id\":\"a\",\"x\":1}\n{\"_id\": garbage\n{\"_id\":\"b\",\"x\":2}\n");
   try {
-    Open("c.jsonl");
-    FAIL() << "a garbled middle line must fail the open";
+    // A JSONL store reads its file at the first call (other formats at open).
+    Open("c.jsonl")->Count();
+    FAIL() << "a garbled middle line must fail the first read";
   } catch (const Error& error) {
     EXPECT_NE(std::string(error.what()).find("line 2"), std::string::npos) << error.what();
     EXPECT_NE(std::string(error.what()).find("c.jsonl"), std::string::npos) << error.what();
@@ -169,7 +170,7 @@ TEST_F(FileStoreTest, BinaryGarbageIsAClearErrorNotACrash) {
   for (std::size_t i = 0; i < garbage.size(); ++i) garbage[i] = static_cast<char>(i * 131 + 7);
   for (const char* name : {"g.jsonl", "g.json", "g.csv", "g.jsonl.gz", "g.json.zst"}) {
     WriteFile(Path(name), garbage + "\n" + garbage);
-    EXPECT_THROW(Open(name), Error) << name;
+    EXPECT_THROW(Open(name)->Count(), Error) << name;
   }
 }
 
@@ -251,6 +252,55 @@ TEST_F(FileStoreTest, UnknownOptionsAndFormatsAreNamed) {
   }
   EXPECT_THROW(Open("x.unknown"), Error);
   EXPECT_THROW(Open("x.jsonl", Object{{"sync", Value("sometimes")}}), Error);
+}
+
+// The first call reads the file and answers the query in one pass; what it answers must be the
+// live records only: later lines replace earlier ones, deletes remove them, batches count whole.
+TEST_F(FileStoreTest, TheFirstQueryOfAnOpenSeesOnlyLiveRecords) {
+  const auto put = [](const std::string& id, int age, int version) {
+    Record r{{"age", age}, {"name", "n" + id}};
+    r.set_id(id);
+    r.set_version(static_cast<std::uint64_t>(version));
+    return RecordToJson(r) + "\n";
+  };
+  WriteFile(Path("live.jsonl"), put("a", 60, 1) + put("b", 70, 1) + put("a", 10, 2) +
+                                    "{\"_deleted\":\"b\"}\n" + "{\"_batch\":2}\n" +
+                                    put("c", 55, 1) + put("d", 80, 1) + put("e", 90, 1) +
+                                    "{\"age\":65,\"_id\":\"flat\"}\n");
+  const Query adults = Query().Filter("age", Op::kGte, 50);
+  EXPECT_EQ(Open("live.jsonl")->Count(adults.where()), 4u);  // c, d, e, flat
+  std::vector<std::string> ids;
+  for (const Record& r : Open("live.jsonl")->Search(adults)) ids.push_back(*r.id());
+  EXPECT_EQ(ids, (std::vector<std::string>{"c", "d", "e", "flat"}));
+  // Whole records come back, with their versions, and projections hold what they select.
+  auto db = Open("live.jsonl");
+  const std::vector<Record> found = db->Search(Query().Filter("age", Op::kEq, 10));
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(*found[0].Get("name"), Value("na"));
+  EXPECT_EQ(found[0].version(), 2u);
+  const std::vector<Record> projected =
+      Open("live.jsonl")->Search(Query().Filter("age", Op::kGt, 85).Select({"name"}));
+  ASSERT_EQ(projected.size(), 1u);
+  EXPECT_EQ(projected[0].fields().size(), 1u);
+  EXPECT_EQ(*projected[0].Get("name"), Value("ne"));
+  // A limit without a sort still sees only live records, in file order.
+  const std::vector<Record> first_two = Open("live.jsonl")->Search(Query(adults).Limit(2));
+  ASSERT_EQ(first_two.size(), 2u);
+  EXPECT_EQ(*first_two[1].id(), "d");
+}
+
+// Lines another object appended are read by the next query together with it (the catch-up scan
+// feeds the query), and count once.
+TEST_F(FileStoreTest, AQueryAfterAnotherWriterCountsItsLinesOnce) {
+  auto reader = Open("shared.jsonl");
+  auto writer = Open("shared.jsonl");
+  writer->Create(Record{{"age", 60}});
+  EXPECT_EQ(reader->Count(Query().Filter("age", Op::kGte, 50).where()), 1u);
+  const std::string id = writer->Create(Record{{"age", 70}});
+  writer->Create(Record{{"age", 20}});
+  writer->Update(id, Record{{"age", 30}});
+  EXPECT_EQ(reader->Count(Query().Filter("age", Op::kGte, 50).where()), 1u);
+  EXPECT_EQ(reader->Search(Query().Filter("age", Op::kLt, 50)).size(), 2u);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <mutex>
 #include <string>
+#include <utility>
 
 #include "backends/file/file_database.hpp"
 #include "backends/file/file_io.hpp"
@@ -40,9 +41,17 @@ class FileStore : public Database {
   // catching up with the file.
   template <typename Body>
   auto Locked(bool exclusive, Body&& body) {
+    return Locked(
+        exclusive, [] { return 0; }, std::forward<Body>(body));
+  }
+  // As above, with prepare() run under the locks before catching up; what it returns lives until
+  // body has returned (a scope that sets up how the catch-up reads the file).
+  template <typename Prepare, typename Body>
+  auto Locked(bool exclusive, Prepare&& prepare, Body&& body) {
     std::lock_guard guard(mutex_);
     CheckOpen();
     StoreLockGuard lock(lock_, exclusive);
+    [[maybe_unused]] auto scope = prepare();
     SyncWithFile(exclusive);
     return body();
   }

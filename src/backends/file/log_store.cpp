@@ -22,6 +22,10 @@ constexpr std::size_t kReadChunk = std::size_t{4} << 20;
   throw Error(code, std::move(message), std::string(kBackend));
 }
 
+std::uint64_t HashId(std::string_view id) noexcept {
+  return std::hash<std::string_view>()(id);
+}
+
 // The part of a query left after filtering: sort, paging, projection.
 Query WithoutFilter(const Query& query) {
   Query rest;
@@ -34,75 +38,12 @@ Query WithoutFilter(const Query& query) {
 
 }  // namespace
 
-// ---- LogIndex ----
-
-std::uint64_t LogIndex::Hash(std::string_view id) noexcept {
-  return std::hash<std::string_view>()(id);
-}
-
-template <typename Confirm>
-std::uint32_t LogIndex::Find(std::uint64_t hash, Confirm&& confirm) const {
-  if (entries_.empty()) return kNone;
-  const std::size_t mask = entries_.size() - 1;
-  for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
-    const Entry& e = entries_[i];
-    if (e.ordinal_plus_one == 0 && !e.tombstone) return kNone;
-    if (!e.tombstone && e.hash == hash && confirm(e.ordinal_plus_one - 1)) {
-      return e.ordinal_plus_one - 1;
-    }
-  }
-}
-
-std::size_t LogIndex::SlotOf(std::uint64_t hash, std::uint32_t ordinal) const {
-  const std::size_t mask = entries_.size() - 1;
-  for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
-    const Entry& e = entries_[i];
-    if (!e.tombstone && e.ordinal_plus_one == ordinal + 1) return i;
-    if (e.ordinal_plus_one == 0 && !e.tombstone) {
-      Throw(ErrorCode::kInternal, "the log index lost an entry");
-    }
-  }
-}
-
-void LogIndex::Insert(std::uint64_t hash, std::uint32_t ordinal) {
-  if ((used_ + 1) * 4 > entries_.size() * 3) Grow();
-  const std::size_t mask = entries_.size() - 1;
-  std::size_t i = hash & mask;
-  while (entries_[i].ordinal_plus_one != 0) i = (i + 1) & mask;
-  if (!entries_[i].tombstone) ++used_;
-  entries_[i] = Entry{hash, ordinal + 1, false};
-}
-
-void LogIndex::Replace(std::uint64_t hash, std::uint32_t old_ordinal, std::uint32_t new_ordinal) {
-  entries_[SlotOf(hash, old_ordinal)].ordinal_plus_one = new_ordinal + 1;
-}
-
-void LogIndex::Erase(std::uint64_t hash, std::uint32_t ordinal) {
-  Entry& e = entries_[SlotOf(hash, ordinal)];
-  e.ordinal_plus_one = 0;
-  e.tombstone = true;
-}
-
-void LogIndex::Clear() {
-  entries_.clear();
-  used_ = 0;
-}
-
-void LogIndex::Grow() {
-  std::vector<Entry> old = std::move(entries_);
-  entries_.assign(std::max<std::size_t>(64, old.size() * 2), Entry{});
-  used_ = 0;
-  for (const Entry& e : old) {
-    if (e.ordinal_plus_one != 0) Insert(e.hash, e.ordinal_plus_one - 1);
-  }
-}
-
 // ---- LogStore: opening and catching up ----
 
+// Opening only opens: the file is read at the first call, which for a search or a count reads it
+// in the same pass as the query (ScanTap).
 LogStore::LogStore(FileOptions options) : FileStore(std::move(options)) {
-  StoreLockGuard guard(lock_, /*exclusive=*/true);
-  Reload();
-  SyncWithFile(/*exclusive=*/true);
+  fd_ = OpenFile(options_.path, O_RDWR | O_CREAT);
 }
 
 LogStore::~LogStore() {
@@ -136,16 +77,48 @@ void LogStore::Reload() {
   index_.Clear();
   live_count_ = 0;
   dead_bytes_ = 0;
+  pending_count_ = 0;
+  read_ = false;
   ScanFrom(0);
+  read_ = true;
 }
 
 void LogStore::ScanFrom(std::uint64_t offset) {
-  const LogScanEnd end = ScanLog(
-      fd_.get(), options_.path, offset, lines_ + 1,
-      [&](const LogLine& line, const LogLineInfo& info) {
-        ApplyLine(info, line.offset, line.text.size(), line.number);
-      },
-      SalvageReporter(options_.path));
+  if (tap_ != nullptr) tap_->first_ordinal = static_cast<std::uint32_t>(offsets_.size());
+  // Once the first lines show how long lines are, room is made for all the file holds, rather
+  // than growing (and copying) the per-line tables and the index again and again.
+  constexpr std::size_t kSampleLines = 1024;
+  const std::uint64_t file_size = IdentifyFd(fd_.get(), options_.path).size;
+  const std::size_t sample_end = offsets_.size() + kSampleLines;
+  LogScanEnd end;
+  try {
+    end = ScanLog(
+        fd_.get(), options_.path, offset, lines_ + 1,
+        [&](const LogLine& line, LogLineInfo& info) {
+          if (offsets_.size() == sample_end && line.offset > offset) {
+            const double per_line = static_cast<double>(line.offset - offset) / kSampleLines;
+            const auto more = static_cast<std::size_t>(
+                static_cast<double>(file_size - std::min(file_size, line.offset)) / per_line);
+            offsets_.reserve(offsets_.size() + more);
+            lengths_.reserve(offsets_.size() + more);
+            versions_.reserve(offsets_.size() + more);
+            live_.reserve(offsets_.size() + more);
+            index_.Reserve(more);
+          }
+          ApplyLine(info, line.offset, line.text.size());
+          if (tap_ != nullptr && info.record) {
+            tap_->on_record(static_cast<std::uint32_t>(offsets_.size() - 1), line.text,
+                            *info.record);
+          }
+        },
+        SalvageReporter(options_.path), tap_ != nullptr ? tap_->selection : nullptr);
+    FlushIndexUpdates();
+  } catch (...) {
+    // Some lines are applied, the rest are not: read the whole file again next time.
+    read_ = false;
+    pending_count_ = 0;
+    throw;
+  }
   end_ = end.valid_end;
   lines_ = end.lines;
   missing_final_newline_ = end.missing_final_newline;
@@ -157,41 +130,23 @@ void LogStore::ScanFrom(std::uint64_t offset) {
   }
 }
 
-void LogStore::ApplyLine(const LogLineInfo& info, std::uint64_t offset, std::uint64_t length,
-                         std::uint64_t line_number) {
+void LogStore::ApplyLine(const LogLineInfo& info, std::uint64_t offset, std::uint64_t length) {
   switch (info.kind) {
     case LogLineInfo::Kind::kPut: {
       const auto ordinal = static_cast<std::uint32_t>(offsets_.size());
-      if (ordinal == LogIndex::kNone) Throw(ErrorCode::kUnsupported, "too many lines in one log");
+      if (ordinal == SlotTable::kNone) Throw(ErrorCode::kUnsupported, "too many lines in one log");
       offsets_.push_back(offset);
       lengths_.push_back(static_cast<std::uint32_t>(length));
       versions_.push_back(info.version == 0 ? 1 : info.version);
       live_.push_back(true);
-      if (info.id == std::to_string(line_number)) line_number_ids_[ordinal] = info.id;
-      const std::uint64_t hash = LogIndex::Hash(info.id);
-      const std::uint32_t previous = Locate(info.id, hash, nullptr);
-      if (previous == LogIndex::kNone) {
-        index_.Insert(hash, ordinal);
-        ++live_count_;
-      } else {
-        index_.Replace(hash, previous, ordinal);
-        live_[previous] = false;
-        dead_bytes_ += lengths_[previous] + 1;
-      }
+      if (info.id_is_line_number) line_number_ids_[ordinal] = info.id;
+      QueueIndexUpdate(info.id, ordinal, /*is_delete=*/false);
       break;
     }
-    case LogLineInfo::Kind::kDelete: {
+    case LogLineInfo::Kind::kDelete:
       dead_bytes_ += length + 1;
-      const std::uint64_t hash = LogIndex::Hash(info.id);
-      const std::uint32_t previous = Locate(info.id, hash, nullptr);
-      if (previous != LogIndex::kNone) {
-        index_.Erase(hash, previous);
-        live_[previous] = false;
-        dead_bytes_ += lengths_[previous] + 1;
-        --live_count_;
-      }
+      QueueIndexUpdate(info.id, 0, /*is_delete=*/true);
       break;
-    }
     case LogLineInfo::Kind::kBatch:
     case LogLineInfo::Kind::kBlank:
       dead_bytes_ += length + 1;
@@ -199,9 +154,50 @@ void LogStore::ApplyLine(const LogLineInfo& info, std::uint64_t offset, std::uin
   }
 }
 
+// The id index is a table far larger than the caches, so each update would wait for memory: the
+// slot is prefetched when the line is read, and the update made a few lines later.
+void LogStore::QueueIndexUpdate(const std::string& id, std::uint32_t ordinal, bool is_delete) {
+  if (pending_count_ == pending_.size()) ApplyIndexUpdate(pending_[pending_first_]);
+  PendingIndexUpdate& update = pending_[(pending_first_ + pending_count_) % pending_.size()];
+  if (pending_count_ == pending_.size()) {
+    pending_first_ = (pending_first_ + 1) % pending_.size();
+  } else {
+    ++pending_count_;
+  }
+  update.id.assign(id);
+  update.hash = HashId(id);
+  update.ordinal = ordinal;
+  update.is_delete = is_delete;
+  index_.Prefetch(update.hash);
+}
+
+void LogStore::FlushIndexUpdates() {
+  for (; pending_count_ > 0; --pending_count_) {
+    ApplyIndexUpdate(pending_[pending_first_]);
+    pending_first_ = (pending_first_ + 1) % pending_.size();
+  }
+}
+
+void LogStore::ApplyIndexUpdate(const PendingIndexUpdate& update) {
+  const std::uint32_t previous = Locate(update.id, update.hash, nullptr);
+  if (update.is_delete) {
+    if (previous == SlotTable::kNone) return;
+    index_.Erase(update.hash, previous);
+    --live_count_;
+  } else if (previous == SlotTable::kNone) {
+    index_.Insert(update.hash, update.ordinal);
+    ++live_count_;
+    return;
+  } else {
+    index_.Replace(update.hash, previous, update.ordinal);
+  }
+  live_[previous] = false;
+  dead_bytes_ += lengths_[previous] + 1;
+}
+
 void LogStore::SyncWithFile(bool exclusive) {
   const FileIdentity now = IdentifyPath(options_.path);
-  if (!now.exists || !now.SameFile(file_) || now.size < end_) {
+  if (!read_ || !now.exists || !now.SameFile(file_) || now.size < end_) {
     // Replaced (compacted or cleared by another process), removed, or cut short: start over.
     Reload();
   } else if (now.size > file_.size) {
@@ -226,7 +222,7 @@ std::string LogStore::ReadLine(std::uint32_t ordinal) {
 }
 
 std::uint32_t LogStore::Locate(std::string_view id, std::string* line) {
-  return Locate(id, LogIndex::Hash(id), line);
+  return Locate(id, HashId(id), line);
 }
 
 std::uint32_t LogStore::Locate(std::string_view id, std::uint64_t hash, std::string* line) {
@@ -241,8 +237,9 @@ std::uint32_t LogStore::Locate(std::string_view id, std::uint64_t hash, std::str
   });
 }
 
-Record LogStore::DecodeRecord(std::uint32_t ordinal, std::string_view text) const {
-  Record record = RecordFromJson(text);
+Record LogStore::DecodeRecord(std::uint32_t ordinal, std::string_view text,
+                              const FieldSelection* selection) const {
+  Record record = selection ? RecordFromJson(text, *selection) : RecordFromJson(text);
   if (!record.id()) {
     auto it = line_number_ids_.find(ordinal);
     if (it != line_number_ids_.end()) {
@@ -255,11 +252,26 @@ Record LogStore::DecodeRecord(std::uint32_t ordinal, std::string_view text) cons
   return record;
 }
 
+template <typename Body>
+auto LogStore::LockedWithTap(ScanTap& tap, Body&& body) {
+  struct TapScope {
+    LogStore& store;
+    ~TapScope() { store.tap_ = nullptr; }
+  };
+  return Locked(
+      false,
+      [&] {
+        tap_ = &tap;
+        return TapScope{*this};
+      },
+      std::forward<Body>(body));
+}
+
 template <typename Visit>
-void LogStore::ForEachLive(Visit&& visit) {
+void LogStore::ForEachLive(std::uint32_t end_ordinal, Visit&& visit) {
   std::string chunk;
   std::uint64_t chunk_offset = 0;
-  const std::size_t n = offsets_.size();
+  const std::size_t n = std::min<std::size_t>(end_ordinal, offsets_.size());
   std::uint32_t ordinal = 0;
   while (ordinal < n) {
     if (!live_[ordinal]) {
@@ -302,9 +314,10 @@ void LogStore::Append(LogWrite& write) {
   }
   for (std::size_t i = 0; i < write.infos.size(); ++i) {
     ++lines_;
-    ApplyLine(write.infos[i], offset, write.lengths[i], lines_);
+    ApplyLine(write.infos[i], offset, write.lengths[i]);
     offset += write.lengths[i] + 1;
   }
+  FlushIndexUpdates();
   end_ = offset;
   file_.size = end_;
   unsynced_ = true;
@@ -318,7 +331,7 @@ void LogStore::SyncNow() {
 
 std::uint64_t LogStore::VersionOf(std::string_view id) {
   const std::uint32_t ordinal = Locate(id, nullptr);
-  return ordinal == LogIndex::kNone ? 0 : versions_[ordinal];
+  return ordinal == SlotTable::kNone ? 0 : versions_[ordinal];
 }
 
 void LogStore::MaybeCompact() {
@@ -334,7 +347,7 @@ void LogStore::Compact() {
   AtomicFileWriter writer(options_.path, options_.sync != SyncMode::kNone);
   std::string out;
   std::uint64_t written = 0;
-  ForEachLive([&](std::uint32_t ordinal, std::string_view text) {
+  ForEachLive(SlotTable::kNone, [&](std::uint32_t ordinal, std::string_view text) {
     if (line_number_ids_.count(ordinal) != 0) {
       // Its id is its line number, which compaction changes: write the id out.
       AppendPutLine(out, DecodeRecord(ordinal, text));
@@ -360,7 +373,7 @@ std::optional<Record> LogStore::Read(std::string_view id) {
   return Locked(false, [&]() -> std::optional<Record> {
     std::string line;
     const std::uint32_t ordinal = Locate(id, &line);
-    if (ordinal == LogIndex::kNone) return std::nullopt;
+    if (ordinal == SlotTable::kNone) return std::nullopt;
     return DecodeRecord(ordinal, line);
   });
 }
@@ -372,7 +385,7 @@ std::vector<std::optional<Record>> LogStore::ReadBatch(const std::vector<std::st
     std::string line;
     for (const std::string& id : ids) {
       const std::uint32_t ordinal = Locate(id, &line);
-      if (ordinal == LogIndex::kNone) {
+      if (ordinal == SlotTable::kNone) {
         out.emplace_back();
       } else {
         out.emplace_back(DecodeRecord(ordinal, line));
@@ -382,32 +395,99 @@ std::vector<std::optional<Record>> LogStore::ReadBatch(const std::vector<std::st
   });
 }
 
+// Decodes the lines a query visits as cheaply as its result allows: only the filter's fields to
+// decide, then the whole record for a match, or, when the query projects, only the fields the
+// filter, the sort and the projection need, once.
+class QueryDecoder {
+ public:
+  QueryDecoder(const Query& query, const CompiledFilter& filter)
+      : filter_(filter), for_filter_(filter.paths()) {
+    if (query.fields().empty()) return;
+    std::vector<std::string> paths = filter.paths();
+    for (const SortKey& key : query.sort()) paths.push_back(key.field);
+    paths.insert(paths.end(), query.fields().begin(), query.fields().end());
+    for_result_.emplace(paths);
+  }
+
+  // What a scan reads of each line for Match: decode(selection) is asked for this selection
+  // first, and for the whole record (nullptr) only after.
+  const FieldSelection* scan_selection() const {
+    return for_result_ ? &*for_result_ : &for_filter_;
+  }
+
+  // The record to return when the line matches; decode(selection or nullptr) decodes it.
+  template <typename Decode>
+  std::optional<Record> Match(Decode&& decode) const {
+    if (for_result_) {
+      Record record = decode(&*for_result_);
+      if (!filter_.Matches(record)) return std::nullopt;
+      return record;
+    }
+    if (!filter_.always_true() && !filter_.Matches(decode(&for_filter_))) return std::nullopt;
+    return decode(nullptr);
+  }
+
+ private:
+  const CompiledFilter& filter_;
+  FieldSelection for_filter_;
+  std::optional<FieldSelection> for_result_;
+};
+
 std::vector<Record> LogStore::Search(const Query& query) {
   const CompiledFilter filter(query.where());
-  return Locked(false, [&]() -> std::vector<Record> {
-    std::vector<Record> matches;
-    // Without a sort, the scan can stop once offset + limit records matched.
-    std::optional<std::size_t> enough;
-    if (query.sort().empty() && query.limit()) enough = query.offset() + *query.limit();
-    if (enough && *enough == 0) return {};
-    ForEachLive([&](std::uint32_t ordinal, std::string_view text) {
-      Record record = DecodeRecord(ordinal, text);
-      if (filter.Matches(record)) matches.push_back(std::move(record));
-      return !enough || matches.size() < *enough;
+  const QueryDecoder decoder(query, filter);
+  // Without a sort, the scan can stop once offset + limit records matched.
+  std::optional<std::size_t> enough;
+  if (query.sort().empty() && query.limit()) enough = query.offset() + *query.limit();
+  if (enough && *enough == 0) return {};
+  std::vector<std::pair<std::uint32_t, Record>> scanned;  // matches the catch-up scan read
+  ScanTap tap;
+  tap.selection = decoder.scan_selection();
+  tap.on_record = [&](std::uint32_t ordinal, std::string_view text, Record& record) {
+    std::optional<Record> match = decoder.Match([&](const FieldSelection* selection) {
+      return selection ? std::move(record) : DecodeRecord(ordinal, text);
     });
+    if (match) scanned.emplace_back(ordinal, std::move(*match));
+  };
+  return LockedWithTap(tap, [&]() -> std::vector<Record> {
+    std::vector<Record> matches;
+    const auto full = [&] { return enough && matches.size() >= *enough; };
+    ForEachLive(tap.first_ordinal.value_or(SlotTable::kNone),
+                [&](std::uint32_t ordinal, std::string_view text) {
+                  std::optional<Record> match = decoder.Match([&](const FieldSelection* selection) {
+                    return DecodeRecord(ordinal, text, selection);
+                  });
+                  if (match) matches.push_back(std::move(*match));
+                  return !full();
+                });
+    for (auto& [ordinal, record] : scanned) {
+      if (full()) break;
+      if (live_[ordinal]) matches.push_back(std::move(record));
+    }
     return EvaluateQuery(WithoutFilter(query), std::move(matches));
   });
 }
 
 std::size_t LogStore::Count(const Expr& expr) {
   const CompiledFilter filter(expr);
-  return Locked(false, [&]() -> std::size_t {
+  const FieldSelection selection(filter.paths());
+  std::vector<std::uint32_t> scanned;  // ordinals of the matches the catch-up scan read
+  ScanTap tap;
+  if (!filter.always_true()) {
+    tap.selection = &selection;
+    tap.on_record = [&](std::uint32_t ordinal, std::string_view, Record& record) {
+      if (filter.Matches(record)) scanned.push_back(ordinal);
+    };
+  }
+  return LockedWithTap(tap, [&]() -> std::size_t {
     if (filter.always_true()) return live_count_;
     std::size_t count = 0;
-    ForEachLive([&](std::uint32_t ordinal, std::string_view text) {
-      if (filter.Matches(DecodeRecord(ordinal, text))) ++count;
-      return true;
-    });
+    ForEachLive(tap.first_ordinal.value_or(SlotTable::kNone),
+                [&](std::uint32_t ordinal, std::string_view text) {
+                  if (filter.Matches(DecodeRecord(ordinal, text, &selection))) ++count;
+                  return true;
+                });
+    for (std::uint32_t ordinal : scanned) count += live_[ordinal] ? 1 : 0;
     return count;
   });
 }
@@ -431,7 +511,10 @@ std::size_t LogStore::Clear() {
 class LogCursor final : public RecordCursor {
  public:
   LogCursor(LogStore& store, const Query& query, std::size_t batch_size)
-      : store_(store), filter_(query.where()), batch_size_(batch_size == 0 ? 1 : batch_size) {
+      : store_(store),
+        filter_(query.where()),
+        decoder_(query, filter_),
+        batch_size_(batch_size == 0 ? 1 : batch_size) {
     limit_ = query.limit();
     to_skip_ = query.offset();
     fields_ = query.fields();
@@ -455,20 +538,16 @@ class LogCursor final : public RecordCursor {
       std::string text(line.length, '\0');
       text.reserve(line.length + kLinePadding);
       ReadExactAt(fd_.get(), text.data(), text.size(), line.offset, store_.options_.path);
-      Record record = RecordFromJson(text);
-      if (!record.id()) {
-        std::lock_guard guard(store_.mutex_);
-        record = store_.DecodeRecord(line.ordinal, text);
-      }
-      record.set_version(line.version);
-      if (!filter_.Matches(record)) continue;
+      std::optional<Record> record = decoder_.Match(
+          [&](const FieldSelection* selection) { return Decode(line, text, selection); });
+      if (!record) continue;
       if (to_skip_ > 0) {
         --to_skip_;
         continue;
       }
       if (limit_) --*limit_;
-      if (!fields_.empty()) record = record.Project(fields_);
-      batch.push_back(std::move(record));
+      if (!fields_.empty()) *record = record->Project(fields_);
+      batch.push_back(std::move(*record));
     }
     return !batch.empty();
   }
@@ -480,8 +559,20 @@ class LogCursor final : public RecordCursor {
     std::uint32_t ordinal;
     std::uint64_t version;
   };
+  Record Decode(const Line& line, std::string_view text, const FieldSelection* selection) {
+    Record record = selection ? RecordFromJson(text, *selection) : RecordFromJson(text);
+    if (!record.id()) {
+      // An id from the line number (held by the store) or from a data field.
+      std::lock_guard guard(store_.mutex_);
+      record = store_.DecodeRecord(line.ordinal, text, selection);
+    }
+    record.set_version(line.version);
+    return record;
+  }
+
   LogStore& store_;
   CompiledFilter filter_;
+  QueryDecoder decoder_;
   std::size_t batch_size_;
   std::optional<std::size_t> limit_;
   std::size_t to_skip_ = 0;

@@ -8,6 +8,7 @@
 #include "backends/file/file_io.hpp"
 #include "dkdata/errors.hpp"
 #include "dkdata/json.hpp"
+#include "formats/json_internal.hpp"
 
 namespace dkdata::internal {
 
@@ -67,32 +68,28 @@ bool IsBlank(std::string_view line) {
   return true;
 }
 
-// The id a flat-form "id" member gives (a string, or an integer written as text), as
-// Record::ResolveId does.
-std::optional<std::string> IdFromValue(od::value value) {
+// Reads the id an "id" or "_id" member gives (a string, or an integer written as text), as
+// Record::ResolveId does, into out; false when the member gives none.
+bool IdFromValue(od::value value, std::string& out) {
   od::json_type type;
-  if (value.type().get(type)) return std::nullopt;
+  if (value.type().get(type)) return false;
   if (type == od::json_type::string) {
     std::string_view s;
-    if (value.get_string().get(s)) return std::nullopt;
-    if (s.empty()) return std::nullopt;
-    return std::string(s);
+    if (value.get_string().get(s) || s.empty()) return false;
+    out.assign(s);
+    return true;
   }
   if (type == od::json_type::number) {
     std::int64_t i;
-    if (!value.get_int64().get(i)) return std::to_string(i);
+    if (value.get_int64().get(i)) return false;
+    out = std::to_string(i);
+    return true;
   }
-  return std::nullopt;
+  return false;
 }
 
-}  // namespace
-
-void PeekLogLine(std::string_view line, std::uint64_t line_number, LogLineInfo& info) {
-  info.kind = LogLineInfo::Kind::kBlank;
-  info.id.clear();
-  info.version = 0;
-  info.batch = 0;
-  if (IsBlank(line)) return;
+// What a line is (PeekLogLine without a selection); line is not blank.
+void PeekLine(std::string_view line, std::uint64_t line_number, LogLineInfo& info) {
   thread_local od::parser parser;
   od::document doc;
   const simdjson::padded_string_view padded(line.data(), line.size(), line.size() + kLinePadding);
@@ -101,7 +98,8 @@ void PeekLogLine(std::string_view line, std::uint64_t line_number, LogLineInfo& 
   }
   od::object object;
   if (doc.get_object().get(object)) ThrowBadLine(line_number, "not a JSON object");
-  std::optional<std::string> data_id;  // flat form "id", used when there is no "_id"
+  thread_local std::string data_id;  // flat form "id", used when there is no "_id"
+  bool have_data_id = false;
   bool have_id = false;
   bool deleted = false;
   for (auto member_result : object) {
@@ -112,14 +110,10 @@ void PeekLogLine(std::string_view line, std::uint64_t line_number, LogLineInfo& 
     std::string_view key;
     if (member.unescaped_key().get(key)) ThrowBadLine(line_number, "a bad member name");
     od::value value = member.value();
-    if (key == "id" || key == "_id") {
-      auto id = IdFromValue(value);
-      if (key == "_id" && id) {
-        info.id = std::move(*id);
-        have_id = true;
-      } else if (key == "id" && id) {
-        data_id = std::move(id);
-      }
+    if (key == "_id") {
+      have_id = IdFromValue(value, info.id) || have_id;
+    } else if (key == "id") {
+      have_data_id = IdFromValue(value, data_id) || have_data_id;
     } else if (key == "_version") {
       if (value.get_uint64().get(info.version)) ThrowBadLine(line_number, "a bad _version");
     } else if (key == "_deleted") {
@@ -139,11 +133,52 @@ void PeekLogLine(std::string_view line, std::uint64_t line_number, LogLineInfo& 
     return;
   }
   info.kind = LogLineInfo::Kind::kPut;
-  if (!have_id) info.id = data_id ? std::move(*data_id) : std::to_string(line_number);
+  if (have_id) return;
+  if (have_data_id) {
+    info.id = data_id;
+  } else {
+    info.id = std::to_string(line_number);
+    info.id_is_line_number = true;
+  }
 }
 
-Record DecodePutLine(std::string_view line, const LogLineInfo& info) {
-  Record record = RecordFromJson(line);
+}  // namespace
+
+void PeekLogLine(std::string_view line, std::uint64_t line_number, LogLineInfo& info,
+                 const FieldSelection* selection) {
+  info.kind = LogLineInfo::Kind::kBlank;
+  info.id.clear();
+  info.version = 0;
+  info.batch = 0;
+  info.id_is_line_number = false;
+  info.record.reset();
+  if (IsBlank(line)) return;
+  if (selection != nullptr) {
+    // Lines this library wrote: one parse gives what the line is and the selected fields.
+    std::optional<Record> written;
+    try {
+      written = ReadWrittenRecord(line, selection);
+    } catch (const Error&) {
+      // Not JSON, or a value that does not fit its type: the reading below says which.
+    }
+    if (written && written->id() && !written->id()->empty()) {
+      info.kind = LogLineInfo::Kind::kPut;
+      info.id = *written->id();
+      info.version = written->version();
+      if (info.version == 0) written->set_version(1);
+      info.record = std::move(written);
+      return;
+    }
+  }
+  PeekLine(line, line_number, info);
+  if (selection != nullptr && info.kind == LogLineInfo::Kind::kPut) {
+    info.record = DecodePutLine(line, info, selection);
+  }
+}
+
+Record DecodePutLine(std::string_view line, const LogLineInfo& info,
+                     const FieldSelection* selection) {
+  Record record = selection ? RecordFromJson(line, *selection) : RecordFromJson(line);
   record.set_id(info.id);
   record.set_version(info.version == 0 ? 1 : info.version);
   return record;
@@ -155,19 +190,46 @@ namespace {
 
 constexpr std::size_t kChunk = std::size_t{4} << 20;
 
-struct PendingLine {
-  std::string text;  // with kLinePadding spare capacity
-  std::uint64_t offset;
-  std::uint64_t number;
-  LogLineInfo info;
+// The scan's buffer: capacity bytes for the file, then kLinePadding more that simdjson may read.
+// Not zeroed first: the file's bytes overwrite it.
+class ScanBuffer {
+ public:
+  explicit ScanBuffer(std::size_t capacity)
+      : capacity_(capacity),
+        data_(std::make_unique_for_overwrite<char[]>(capacity + kLinePadding)) {}
+  char* data() noexcept { return data_.get(); }
+  std::size_t capacity() const noexcept { return capacity_; }
+  // Doubles the capacity, keeping the first `keep` bytes.
+  void Grow(std::size_t keep) {
+    auto bigger = std::make_unique_for_overwrite<char[]>(capacity_ * 2 + kLinePadding);
+    std::memcpy(bigger.get(), data_.get(), keep);
+    data_ = std::move(bigger);
+    capacity_ *= 2;
+  }
+
+ private:
+  std::size_t capacity_;
+  std::unique_ptr<char[]> data_;
 };
+
+// The offset just past the count-th newline at or after from, or npos when the buffer ends first.
+std::size_t SkipLines(const char* data, std::size_t from, std::size_t filled, std::uint64_t count) {
+  std::size_t at = from;
+  for (std::uint64_t k = 0; k < count; ++k) {
+    const void* nl = std::memchr(data + at, '\n', filled - at);
+    if (nl == nullptr) return std::string_view::npos;
+    at = static_cast<std::size_t>(static_cast<const char*>(nl) - data) + 1;
+  }
+  return at;
+}
 
 }  // namespace
 
 LogScanEnd ScanLog(int fd, const std::string& path, std::uint64_t start, std::uint64_t first_line,
-                   const std::function<void(const LogLine&, const LogLineInfo&)>& on_line,
-                   const std::function<void(std::uint64_t, std::string_view)>& on_bad_line) {
-  std::vector<char> buffer(kChunk + kLinePadding);
+                   const std::function<void(const LogLine&, LogLineInfo&)>& on_line,
+                   const std::function<void(std::uint64_t, std::string_view)>& on_bad_line,
+                   const FieldSelection* selection) {
+  ScanBuffer buffer(kChunk);
   std::size_t filled = 0;               // bytes in buffer
   std::uint64_t buffer_offset = start;  // file offset of buffer[0]
   std::uint64_t line_number = first_line;
@@ -175,82 +237,72 @@ LogScanEnd ScanLog(int fd, const std::string& path, std::uint64_t start, std::ui
   end.valid_end = start;
   end.lines = first_line - 1;
   bool at_eof = false;
+  bool batch_waiting = false;  // the buffer starts with a batch whose lines are not all there
   LogLineInfo info;
-  // A batch collects its lines until all have arrived.
-  std::uint64_t batch_wanted = 0;
-  std::uint64_t batch_offset = 0;
-  LogLine batch_header;
-  LogLineInfo batch_info;
-  std::vector<PendingLine> batch_lines;
 
-  auto deliver = [&](const LogLine& line, const LogLineInfo& line_info) {
-    if (batch_wanted > 0) {
-      PendingLine pending{std::string(line.text), line.offset, line.number, line_info};
-      pending.text.reserve(pending.text.size() + kLinePadding);
-      batch_lines.push_back(std::move(pending));
-      if (batch_lines.size() == batch_wanted) {
-        on_line(batch_header, batch_info);
-        for (const PendingLine& p : batch_lines) {
-          on_line(LogLine{p.text, p.offset, p.number}, p.info);
-        }
-        batch_wanted = 0;
-        batch_lines.clear();
-        end.valid_end = line.offset + line.text.size() + 1;
-        end.lines = line.number;
+  // Reads what the line at [from, line_end) of the buffer is into info (a bad line is blank when
+  // salvaging).
+  auto peek = [&](std::size_t from, std::size_t line_end) {
+    const LogLine line{std::string_view(buffer.data() + from, line_end - from),
+                       buffer_offset + from, line_number};
+    try {
+      PeekLogLine(line.text, line.number, info, selection);
+    } catch (const Error& error) {
+      if (!on_bad_line) {
+        throw Error(ErrorCode::kIo,
+                    "'" + path + "' " + error.what() +
+                        " (open the store with salvage: true to skip invalid lines)",
+                    "file");
       }
-      return;
+      on_bad_line(line.number, error.what());
+      info.kind = LogLineInfo::Kind::kBlank;
     }
-    if (line_info.kind == LogLineInfo::Kind::kBatch && line_info.batch > 0) {
-      batch_wanted = line_info.batch;
-      batch_offset = line.offset;
-      batch_header = line;
-      batch_info = line_info;
-      return;
-    }
-    on_line(line, line_info);
-    end.valid_end = line.offset + line.text.size() + 1;
-    end.lines = line.number;
+    return line;
   };
 
   while (true) {
     if (!at_eof) {
-      if (buffer.size() - kLinePadding == filled) {
-        buffer.resize(buffer.size() * 2);  // one line longer than the buffer
-      }
-      const std::size_t room = buffer.size() - kLinePadding - filled;
+      if (buffer.capacity() == filled) buffer.Grow(filled);  // a line or batch longer than it
+      const std::size_t room = buffer.capacity() - filled;
       const std::size_t got =
           ReadAt(fd, buffer.data() + filled, room, buffer_offset + filled, path);
       if (got == 0) at_eof = true;
       filled += got;
     }
+    batch_waiting = false;
     std::size_t pos = 0;
     while (pos < filled) {
       const void* nl = std::memchr(buffer.data() + pos, '\n', filled - pos);
       if (nl == nullptr) break;
       const std::size_t line_end = static_cast<const char*>(nl) - buffer.data();
-      LogLine line{std::string_view(buffer.data() + pos, line_end - pos), buffer_offset + pos,
-                   line_number};
-      try {
-        PeekLogLine(line.text, line.number, info);
-      } catch (const Error& error) {
-        if (!on_bad_line) {
-          throw Error(ErrorCode::kIo,
-                      "'" + path + "' " + error.what() +
-                          " (open the store with salvage: true to skip invalid lines)",
-                      "file");
+      const LogLine line = peek(pos, line_end);
+      std::size_t next = line_end + 1;
+      if (info.kind == LogLineInfo::Kind::kBatch && info.batch > 0) {
+        // A batch counts only once all its lines are there; they are delivered from the buffer.
+        const std::size_t batch_end = SkipLines(buffer.data(), next, filled, info.batch);
+        if (batch_end == std::string_view::npos) {
+          batch_waiting = true;
+          break;
         }
-        on_bad_line(line.number, error.what());
-        info.kind = LogLineInfo::Kind::kBlank;
+        const std::uint64_t lines = info.batch;
+        on_line(line, info);
+        for (std::uint64_t k = 0; k < lines; ++k) {
+          ++line_number;
+          const std::size_t member_end =
+              static_cast<const char*>(std::memchr(buffer.data() + next, '\n', filled - next)) -
+              buffer.data();
+          on_line(peek(next, member_end), info);
+          next = member_end + 1;
+        }
+      } else {
+        on_line(line, info);
       }
-      // The header's view points into the buffer, which moves on: keep a copy of its text.
-      if (info.kind == LogLineInfo::Kind::kBatch && batch_wanted == 0 && info.batch > 0) {
-        line.text = {};
-      }
-      deliver(line, info);
-      pos = line_end + 1;
+      end.valid_end = buffer_offset + next;
+      end.lines = line_number;
       ++line_number;
+      pos = next;
     }
-    // Move the partial line to the front.
+    // Move the partial line (or waiting batch) to the front.
     if (pos > 0) {
       std::memmove(buffer.data(), buffer.data() + pos, filled - pos);
       filled -= pos;
@@ -259,26 +311,27 @@ LogScanEnd ScanLog(int fd, const std::string& path, std::uint64_t start, std::ui
     if (at_eof) break;
   }
   // What is left has no newline: a line written by a tool that ends files without one, or torn.
-  if (filled > 0 && batch_wanted == 0) {
+  // A batch still waiting for its lines is torn.
+  if (filled > 0 && !batch_waiting) {
     std::memset(buffer.data() + filled, 0, kLinePadding);
-    const LogLine line{std::string_view(buffer.data(), filled), buffer_offset, line_number};
     bool complete = false;
+    LogLine line;
     try {
-      PeekLogLine(line.text, line.number, info);
+      line = LogLine{std::string_view(buffer.data(), filled), buffer_offset, line_number};
+      PeekLogLine(line.text, line.number, info, selection);
       complete = info.kind != LogLineInfo::Kind::kBatch;
     } catch (const Error&) {
       complete = false;
     }
     if (complete) {
-      deliver(line, info);
+      on_line(line, info);
       end.valid_end = buffer_offset + filled;
+      end.lines = line_number;
       end.missing_final_newline = true;
       filled = 0;
     }
   }
-  const std::uint64_t file_end = buffer_offset + filled;
-  if (batch_wanted > 0) end.valid_end = batch_offset;
-  end.torn_bytes = file_end - end.valid_end;
+  end.torn_bytes = buffer_offset + filled - end.valid_end;
   return end;
 }
 

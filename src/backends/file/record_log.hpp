@@ -21,10 +21,12 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "dkdata/json.hpp"
 #include "dkdata/record.hpp"
 
 namespace dkdata::internal {
@@ -36,9 +38,12 @@ void AppendBatchLine(std::string& out, std::size_t lines_that_follow);
 struct LogLineInfo {
   enum class Kind : std::uint8_t { kPut, kDelete, kBatch, kBlank };
   Kind kind = Kind::kBlank;
-  std::string id;             // kPut, kDelete
-  std::uint64_t version = 0;  // kPut: "_version", or 0 when absent
-  std::uint64_t batch = 0;    // kBatch: the lines that follow
+  std::string id;                  // kPut, kDelete
+  std::uint64_t version = 0;       // kPut: "_version", or 0 when absent
+  std::uint64_t batch = 0;         // kBatch: the lines that follow
+  bool id_is_line_number = false;  // kPut: the line gives no id, so its number is the id
+  // kPut, when the line was read with a FieldSelection: its record with (at least) those fields.
+  std::optional<Record> record;
 };
 
 // The lines of one write, built in memory before anything is appended.
@@ -52,13 +57,18 @@ struct LogWrite {
   bool empty() const noexcept { return infos.empty(); }
 };
 
-// Reads what a line is without building the record. line must be followed by at least
-// kLinePadding readable bytes. Throws Error(kInvalidArgument) when the line is not a JSON object.
+// Reads what a line is without building the record, or, given a selection, building the record
+// of a kPut line with only the selected fields (info.record) in the same parse. line must be
+// followed by at least kLinePadding readable bytes. Throws Error(kInvalidArgument) naming the line
+// when it is not a JSON object.
 inline constexpr std::size_t kLinePadding = 64;
-void PeekLogLine(std::string_view line, std::uint64_t line_number, LogLineInfo& info);
+void PeekLogLine(std::string_view line, std::uint64_t line_number, LogLineInfo& info,
+                 const FieldSelection* selection = nullptr);
 
-// The record of a kPut line, with id and version set from the line.
-Record DecodePutLine(std::string_view line, const LogLineInfo& info);
+// The record of a kPut line, with id and version set from the line; only the selected fields
+// (and perhaps others) when selection is given.
+Record DecodePutLine(std::string_view line, const LogLineInfo& info,
+                     const FieldSelection* selection = nullptr);
 
 // One line of a log as ScanLog delivers it: text excludes the newline and is followed by
 // kLinePadding readable bytes.
@@ -80,8 +90,10 @@ struct LogScanEnd {
 // by the chunk size and the longest line (or batch). on_line may throw to stop the scan.
 // A complete line that is not a JSON object is an Error(kIo) naming the file and line, unless
 // on_bad_line is given: then it is told (line number, why) and the line is skipped (salvage).
+// With a selection, lines are read as PeekLogLine reads them with it.
 LogScanEnd ScanLog(int fd, const std::string& path, std::uint64_t start, std::uint64_t first_line,
-                   const std::function<void(const LogLine&, const LogLineInfo&)>& on_line,
-                   const std::function<void(std::uint64_t, std::string_view)>& on_bad_line = {});
+                   const std::function<void(const LogLine&, LogLineInfo&)>& on_line,
+                   const std::function<void(std::uint64_t, std::string_view)>& on_bad_line = {},
+                   const FieldSelection* selection = nullptr);
 
 }  // namespace dkdata::internal

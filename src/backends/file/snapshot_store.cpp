@@ -186,7 +186,7 @@ void SnapshotStore::LoadBase() {
 void SnapshotStore::ScanJournal(std::uint64_t offset) {
   const LogScanEnd end = ScanLog(
       journal_fd_.get(), journal_path_, offset, journal_lines_ + 1,
-      [&](const LogLine& line, const LogLineInfo& info) { ApplyJournalLine(line.text, info); },
+      [&](const LogLine& line, LogLineInfo& info) { ApplyJournalLine(line.text, info); },
       SalvageReporter(journal_path_));
   journal_end_ = end.valid_end;
   journal_lines_ = end.lines;
