@@ -114,6 +114,19 @@ void SnapshotStore::LoadBase() {
   if (base_.size == 0) return;  // an empty file is an empty store
   auto in = InputStream::Open(options_.path, options_.compression);
   MemoryDatabase& image = *image_;
+  // Records go into the image in batches (MemoryDatabase::RestoreBatch); a delete, or the end,
+  // flushes what is pending first.
+  std::vector<MemoryDatabase::RestoreItem> pending;
+  constexpr std::size_t kRestoreBatch = 256;
+  pending.reserve(kRestoreBatch);
+  auto flush = [&] {
+    image.RestoreBatch(pending);
+    pending.clear();
+  };
+  auto restore = [&](std::string id, Record& record, std::uint64_t version) {
+    pending.push_back({std::move(id), std::move(record), version == 0 ? 1 : version});
+    if (pending.size() == kRestoreBatch) flush();
+  };
   auto store = [&](Record& record, std::uint64_t position) {
     std::string id;
     if (record.id()) {
@@ -123,8 +136,8 @@ void SnapshotStore::LoadBase() {
     } else {
       id = std::to_string(position);  // as a log line without an id: its line number
     }
-    const std::uint64_t version = record.version() == 0 ? 1 : record.version();
-    image.Restore(id, record, version);
+    const std::uint64_t version = record.version();
+    restore(std::move(id), record, version);
   };
   switch (options_.format) {
     case FileFormat::kJsonl: {
@@ -135,8 +148,9 @@ void SnapshotStore::LoadBase() {
           PeekLogLine(text, line, info);
           if (info.kind == LogLineInfo::Kind::kPut) {
             Record record = DecodePutLine(text, info);
-            image.Restore(info.id, record, record.version());
+            restore(info.id, record, record.version());
           } else if (info.kind == LogLineInfo::Kind::kDelete) {
+            flush();
             image.Delete(info.id);
           }
         } catch (const Error& error) {
@@ -161,7 +175,7 @@ void SnapshotStore::LoadBase() {
         // The reference's layout: {id: structured record, ...}.
         for (const auto& [id, value] : *object) {
           Record record = RecordFromJsonValue(value);
-          image.Restore(id, record, record.version() == 0 ? 1 : record.version());
+          restore(id, record, record.version());
         }
       } else if (const List* list = document.Get<List>()) {
         std::uint64_t position = 0;
@@ -181,6 +195,7 @@ void SnapshotStore::LoadBase() {
                      [&](Record&& record, std::size_t line) { store(record, line); });
       break;
   }
+  flush();
 }
 
 void SnapshotStore::ScanJournal(std::uint64_t offset) {

@@ -258,6 +258,22 @@ std::string MemoryDatabase::Upsert(std::string_view id_arg, const Record& record
 void MemoryDatabase::Restore(std::string_view id, const Record& record, std::uint64_t version) {
   std::unique_lock lock(mutex_);
   CheckOpen();
+  RestoreLocked(id, record, version);
+}
+
+void MemoryDatabase::RestoreBatch(const std::vector<RestoreItem>& items) {
+  constexpr std::size_t kAhead = 4;
+  std::unique_lock lock(mutex_);
+  CheckOpen();
+  for (std::size_t i = 0; i < std::min(kAhead, items.size()); ++i) ids_.Prefetch(items[i].id);
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i + kAhead < items.size()) ids_.Prefetch(items[i + kAhead].id);
+    RestoreLocked(items[i].id, items[i].record, items[i].version);
+  }
+}
+
+void MemoryDatabase::RestoreLocked(std::string_view id, const Record& record,
+                                   std::uint64_t version) {
   const std::uint32_t slot = ids_.Find(id, rows_);
   if (slot != IdTable::kNone) {
     Replace(slot, record, version);

@@ -35,6 +35,7 @@ class IdTable {
   void Insert(std::string_view id, std::uint32_t slot);
   void Erase(std::string_view id, const std::vector<Row>& rows);
   void Clear() { table_.Clear(); }
+  void Prefetch(std::string_view id) const noexcept { table_.Prefetch(Hash(id)); }
   void Reserve(std::size_t n) { table_.Reserve(n); }
 
  private:
@@ -79,12 +80,21 @@ class MemoryDatabase final : public Database {
   // (which keeps its place in the store order). For backends that keep a memory image of a store
   // they load from elsewhere (the file backend); not part of the Database contract.
   void Restore(std::string_view id, const Record& record, std::uint64_t version);
+  // Restore for many records at once, as when loading a file: one lock, and the id table's
+  // memory for each record fetched a few records ahead.
+  struct RestoreItem {
+    std::string id;
+    Record record;
+    std::uint64_t version = 1;
+  };
+  void RestoreBatch(const std::vector<RestoreItem>& items);
 
  private:
   friend class MemoryCursor;
 
   void CheckOpen() const;
   // With the write lock held.
+  void RestoreLocked(std::string_view id, const Record& record, std::uint64_t version);
   std::string StoreNew(const Record& record, std::string id);
   std::string StoreEncoded(const Record& record, Row row, std::string id);
   void Unstore(std::uint32_t slot);
