@@ -58,7 +58,9 @@ class SlotTable {
 
  private:
   static constexpr std::uint64_t kTombstone = ~std::uint64_t{0};
-  static std::uint64_t Tag(std::uint64_t hash) noexcept { return hash & 0xFFFFFFFF; }
+  static std::uint64_t Tag(std::uint64_t hash) noexcept {
+    return hash & 0xFFFFFFFF;
+  }
   // The index of the entry of (tag, slot), or entries_.size().
   std::size_t IndexOf(std::uint64_t tag, std::uint32_t slot) const;
   void Place(std::uint64_t tag, std::uint32_t slot);
