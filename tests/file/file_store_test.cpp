@@ -132,6 +132,29 @@ TEST_F(FileStoreTest, ATornLastLineIsDroppedAndReportedAndCutBeforeTheNextWrite)
   EXPECT_TRUE(again->Exists("c"));
 }
 
+// A batch longer than the scan's buffer (4 MiB) is counted in the file rather than held: whole,
+// it counts; torn by a crash, it is dropped and cut before the next write, as a short one is.
+TEST_F(FileStoreTest, ABatchLongerThanTheScanBufferCountsOnlyWhole) {
+  const std::string pad(1000, 'p');
+  std::vector<Record> big;
+  for (int i = 0; i < 6000; ++i) big.push_back(Record{{"age", i}, {"pad", pad}});
+  {
+    auto db = Open("big.jsonl");
+    db->Create(Person("a", 1));
+    db->CreateBatch(big);
+  }
+  ASSERT_GT(fs::file_size(Path("big.jsonl")), std::uintmax_t{5} << 20);
+  EXPECT_EQ(Open("big.jsonl")->Count(Where("age", Op::kGte, 0)), 6001u);
+  fs::resize_file(Path("big.jsonl"), fs::file_size(Path("big.jsonl")) - 10);
+  auto db = Open("big.jsonl");
+  EXPECT_EQ(db->Count(Where("age", Op::kGte, 0)), 1u) << "a torn batch must not count at all";
+  ASSERT_FALSE(Warnings().empty());
+  EXPECT_NE(Warnings().back().find("torn"), std::string::npos) << Warnings().back();
+  db->Create(Person("c", 3));
+  db->Close();
+  EXPECT_EQ(Open("big.jsonl")->Count(), 2u);
+}
+
 TEST_F(FileStoreTest, AnIncompleteBatchAtTheEndCountsAsNotWritten) {
   {
     auto db = Open("b.jsonl");

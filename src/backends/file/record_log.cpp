@@ -4,6 +4,7 @@
 
 #include <cstring>
 #include <optional>
+#include <vector>
 
 #include "backends/file/file_io.hpp"
 #include "dkdata/errors.hpp"
@@ -189,6 +190,9 @@ Record DecodePutLine(std::string_view line, const LogLineInfo& info,
 namespace {
 
 constexpr std::size_t kChunk = std::size_t{4} << 20;
+// Batches up to this size are checked for completeness in the buffer; longer ones are counted in
+// the file first (read twice rather than held).
+constexpr std::size_t kBatchInBuffer = std::size_t{32} << 20;
 
 // The scan's buffer: capacity bytes for the file, then kLinePadding more that simdjson may read.
 // Not zeroed first: the file's bytes overwrite it.
@@ -223,6 +227,32 @@ std::size_t SkipLines(const char* data, std::size_t from, std::size_t filled, st
   return at;
 }
 
+// Whether the `count` lines after file offset `from` are all there, each ending in a newline:
+// counted in the file without keeping them, so a batch longer than the scan buffer costs no
+// memory. complete = false gives the end of the file in end.
+bool LinesAreComplete(int fd, const std::string& path, std::uint64_t from, std::uint64_t count,
+                      std::uint64_t& end) {
+  std::vector<char> chunk(std::size_t{1} << 20);
+  std::uint64_t offset = from;
+  while (count > 0) {
+    const std::size_t got = ReadAt(fd, chunk.data(), chunk.size(), offset, path);
+    if (got == 0) {
+      end = offset;
+      return false;
+    }
+    const char* p = chunk.data();
+    const char* stop = chunk.data() + got;
+    while (count > 0 && p < stop) {
+      const void* nl = std::memchr(p, '\n', static_cast<std::size_t>(stop - p));
+      if (nl == nullptr) break;
+      p = static_cast<const char*>(nl) + 1;
+      --count;
+    }
+    offset += got;
+  }
+  return true;
+}
+
 }  // namespace
 
 LogScanEnd ScanLog(int fd, const std::string& path, std::uint64_t start, std::uint64_t first_line,
@@ -237,7 +267,9 @@ LogScanEnd ScanLog(int fd, const std::string& path, std::uint64_t start, std::ui
   end.valid_end = start;
   end.lines = first_line - 1;
   bool at_eof = false;
-  bool batch_waiting = false;  // the buffer starts with a batch whose lines are not all there
+  std::uint64_t batch_left = 0;  // lines still to come of a batch known to be complete
+  bool batch_waiting = false;    // the buffer starts with a batch whose lines are not all there
+  std::optional<std::uint64_t> torn_batch_file_end;  // set when the last batch is incomplete
   LogLineInfo info;
 
   // Reads what the line at [from, line_end) of the buffer is into info (a bad line is blank when
@@ -262,7 +294,8 @@ LogScanEnd ScanLog(int fd, const std::string& path, std::uint64_t start, std::ui
 
   while (true) {
     if (!at_eof) {
-      if (buffer.capacity() == filled) buffer.Grow(filled);  // a line or batch longer than it
+      // A line longer than the buffer, or a batch that may still fit (kBatchInBuffer).
+      if (buffer.capacity() == filled) buffer.Grow(filled);
       const std::size_t room = buffer.capacity() - filled;
       const std::size_t got =
           ReadAt(fd, buffer.data() + filled, room, buffer_offset + filled, path);
@@ -276,33 +309,33 @@ LogScanEnd ScanLog(int fd, const std::string& path, std::uint64_t start, std::ui
       if (nl == nullptr) break;
       const std::size_t line_end = static_cast<const char*>(nl) - buffer.data();
       const LogLine line = peek(pos, line_end);
-      std::size_t next = line_end + 1;
-      if (info.kind == LogLineInfo::Kind::kBatch && info.batch > 0) {
-        // A batch counts only once all its lines are there; they are delivered from the buffer.
-        const std::size_t batch_end = SkipLines(buffer.data(), next, filled, info.batch);
-        if (batch_end == std::string_view::npos) {
-          batch_waiting = true;
-          break;
+      if (batch_left > 0) {
+        --batch_left;
+      } else if (info.kind == LogLineInfo::Kind::kBatch && info.batch > 0) {
+        // A batch counts only if all its lines are there: count them (in the buffer when they
+        // fit, else in the file) before delivering any.
+        if (SkipLines(buffer.data(), line_end + 1, filled, info.batch) == std::string_view::npos) {
+          if (!at_eof && buffer.capacity() < kBatchInBuffer) {
+            batch_waiting = true;  // read on (the buffer grows) and come back to the header
+            break;
+          }
+          std::uint64_t file_end = 0;
+          if (!LinesAreComplete(fd, path, line.offset + line.text.size() + 1, info.batch,
+                                file_end)) {
+            torn_batch_file_end = file_end;
+            break;
+          }
         }
-        const std::uint64_t lines = info.batch;
-        on_line(line, info);
-        for (std::uint64_t k = 0; k < lines; ++k) {
-          ++line_number;
-          const std::size_t member_end =
-              static_cast<const char*>(std::memchr(buffer.data() + next, '\n', filled - next)) -
-              buffer.data();
-          on_line(peek(next, member_end), info);
-          next = member_end + 1;
-        }
-      } else {
-        on_line(line, info);
+        batch_left = info.batch;
       }
-      end.valid_end = buffer_offset + next;
+      on_line(line, info);
+      end.valid_end = line.offset + line.text.size() + 1;
       end.lines = line_number;
       ++line_number;
-      pos = next;
+      pos = line_end + 1;
     }
-    // Move the partial line (or waiting batch) to the front.
+    if (torn_batch_file_end) break;
+    // Move the partial line to the front.
     if (pos > 0) {
       std::memmove(buffer.data(), buffer.data() + pos, filled - pos);
       filled -= pos;
@@ -310,8 +343,12 @@ LogScanEnd ScanLog(int fd, const std::string& path, std::uint64_t start, std::ui
     }
     if (at_eof) break;
   }
+  if (torn_batch_file_end) {
+    end.torn_bytes = *torn_batch_file_end - end.valid_end;
+    return end;
+  }
   // What is left has no newline: a line written by a tool that ends files without one, or torn.
-  // A batch still waiting for its lines is torn.
+  // A batch still waiting for its lines at the end is torn.
   if (filled > 0 && !batch_waiting) {
     std::memset(buffer.data() + filled, 0, kLinePadding);
     bool complete = false;

@@ -86,8 +86,9 @@ struct LogScanEnd {
 };
 
 // Reads fd from offset start (line number first_line) to its end in chunks and calls on_line for
-// every complete line in order, batches only once all their lines are there. Memory stays bounded
-// by the chunk size and the longest line (or batch). on_line may throw to stop the scan.
+// every complete line in order, batches only once all their lines are there (a batch over 32 MiB
+// is counted in the file first, not held). Memory stays bounded by 32 MiB and the longest line.
+// on_line may throw to stop the scan.
 // A complete line that is not a JSON object is an Error(kIo) naming the file and line, unless
 // on_bad_line is given: then it is told (line number, why) and the line is skipped (salvage).
 // With a selection, lines are read as PeekLogLine reads them with it.
