@@ -113,6 +113,16 @@ class Value {
   Value(Object o) noexcept : data_(std::move(o)) {}
   Value(Vector v) noexcept : data_(std::move(v)) {}
 
+  // Makes this value the string s, reusing its buffer when it already holds a string (decoders
+  // that fill one record per row allocate nothing for strings that fit).
+  void AssignString(std::string_view s) {
+    if (auto* existing = std::get_if<std::string>(&data_)) {
+      existing->assign(s);
+    } else {
+      data_ = std::string(s);
+    }
+  }
+
   ValueKind kind() const noexcept { return static_cast<ValueKind>(data_.index()); }
   bool is_null() const noexcept { return kind() == ValueKind::kNull; }
   bool is_number() const noexcept {

@@ -633,6 +633,10 @@ Value ParseJsonCell(std::string_view text) {
   }
 }
 
+bool IsStringType(FieldType type) {
+  return type == FieldType::kString || type == FieldType::kText;
+}
+
 // The value of a text cell in a column (or under a type tag) of the given type.
 Value DecodeTyped(std::string_view text, FieldType type) {
   switch (type) {
@@ -748,30 +752,34 @@ FieldType TextType(std::string_view text) {
   return text.size() > kTextThreshold ? FieldType::kText : FieldType::kString;
 }
 
-// Appends the field of an unquoted cell in a column without a type: a JSON-grammar integer that
-// fits int64, a finite JSON-grammar float, true/false (any case), else the text.
-void AppendInferred(std::string_view text, const std::string& name, std::vector<Field>& fields) {
+// Fills the field of an unquoted cell in a column without a type: a JSON-grammar integer that fits
+// int64, a finite JSON-grammar float, true/false (any case), else the text.
+void DecodeInferred(std::string_view text, Field& field) {
   const char c = text[0];
   if (c == '-' || (c >= '0' && c <= '9')) {
     bool is_integer = false;
     if (IsJsonNumber(text, is_integer)) {
       if (is_integer) {
         if (auto i = ParseInt(text)) {
-          fields.emplace_back(name, Value(*i), FieldType::kInteger);
+          field.value = *i;
+          field.type = FieldType::kInteger;
           return;
         }
       } else if (auto d = ParseFiniteDouble(text)) {
-        fields.emplace_back(name, Value(*d), FieldType::kFloat);
+        field.value = *d;
+        field.type = FieldType::kFloat;
         return;
       }
     }
   } else if (c == 't' || c == 'T' || c == 'f' || c == 'F') {
     if (auto b = ParseBool(text)) {
-      fields.emplace_back(name, Value(*b), FieldType::kBoolean);
+      field.value = *b;
+      field.type = FieldType::kBoolean;
       return;
     }
   }
-  fields.emplace_back(name, Value(std::string(text)), TextType(text));
+  field.value.AssignString(text);
+  field.type = TextType(text);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -843,15 +851,29 @@ class RowDecoder {
 
   Record Decode(const CellRow& cells, std::size_t line, const CsvTokenizer& where) {
     Record record;
+    DecodeInto(cells, line, where, record);
+    return record;
+  }
+
+  // Decodes a row into record, replacing all it held. Fields at the same position with the same
+  // name keep their storage, so a loop that reuses one record per row (or swaps it with one of
+  // the same layout) allocates only for values that outgrow their buffers.
+  void DecodeInto(const CellRow& cells, std::size_t line, const CsvTokenizer& where,
+                  Record& record) {
     std::size_t index = 0;
     try {
+      if (!record.metadata().empty()) record.metadata() = Object();
+      record.set_version(0);
+      bool has_id = false;
       Object field_metadata;
       Object types;
       if (metadata_column_ && *metadata_column_ < cells.size()) {
         index = *metadata_column_;
         ReadMetadataCell(cells[index], record, field_metadata, types);
       }
-      record.mutable_fields().reserve(field_columns_);
+      std::vector<Field>& fields = record.mutable_fields();
+      fields.reserve(field_columns_);
+      std::size_t used = 0;
       const std::size_t n = std::min(cells.size(), columns_.size());
       for (index = 0; index < n; ++index) {
         const Cell& cell = cells[index];
@@ -859,10 +881,13 @@ class RowDecoder {
         const Column& column = columns_[index];
         switch (column.role) {
           case Column::Role::kField:
-            DecodeField(cell, column, types, record.mutable_fields());
+            DecodeField(cell, column, types, NextField(fields, used, column.name));
             break;
           case Column::Role::kId:
-            if (cell.kind != CellKind::kNull) record.set_id(cell.text);
+            if (cell.kind != CellKind::kNull) {
+              record.set_id(cell.text);
+              has_id = true;
+            }
             break;
           case Column::Role::kVersion:
             if (cell.kind != CellKind::kNull) record.set_version(ParseVersion(cell.text));
@@ -871,6 +896,8 @@ class RowDecoder {
             break;
         }
       }
+      fields.erase(fields.begin() + static_cast<std::ptrdiff_t>(used), fields.end());
+      if (!has_id) record.clear_id();
       if (!field_metadata.empty()) {
         index = *metadata_column_;
         ApplyFieldMetadata(std::move(field_metadata), record);
@@ -878,16 +905,30 @@ class RowDecoder {
     } catch (const CellFailure& failure) {
       ThrowInvalid(where.Where(line, index) + failure.reason);
     }
-    return record;
   }
 
  private:
-  // Appends the field of a cell that is not absent. (Fields are built by their constructor: a
-  // default-constructed Field zero-fills first, which costs more than the rest of a small cell.)
+  // The field at position used (renamed when its name differs, its metadata dropped), or a new
+  // one at the end.
+  static Field& NextField(std::vector<Field>& fields, std::size_t& used, const std::string& name) {
+    if (used == fields.size()) {
+      // Built by its constructor: a default-constructed Field zero-fills first, which costs more
+      // than the rest of a small cell.
+      fields.emplace_back(name, Value(), FieldType::kString);
+    } else {
+      Field& field = fields[used];
+      if (field.name != name) field.name.assign(name);
+      if (!field.metadata.empty()) field.metadata = Object();
+    }
+    return fields[used++];
+  }
+
+  // Fills the field of a cell that is not absent.
   static void DecodeField(const Cell& cell, const Column& column, const Object& types,
-                          std::vector<Field>& fields) {
+                          Field& field) {
     if (cell.kind == CellKind::kNull) {
-      fields.emplace_back(column.name, Value(), column.type.value_or(FieldType::kString));
+      field.value = Value();
+      field.type = column.type.value_or(FieldType::kString);
       return;
     }
     std::optional<FieldType> tag;
@@ -895,16 +936,19 @@ class RowDecoder {
       if (const Value* tag_value = types.Find(column.name)) tag = ReadTypeTag(*tag_value);
     }
     if (column.type == FieldType::kJson) {
-      FieldType type;
-      Value value = DecodeJsonColumn(cell.text, tag, type);
-      fields.emplace_back(column.name, std::move(value), type);
+      field.value = DecodeJsonColumn(cell.text, tag, field.type);
     } else if (tag || column.type) {
-      const FieldType type = tag ? *tag : *column.type;
-      fields.emplace_back(column.name, DecodeTyped(cell.text, type), type);
+      field.type = tag ? *tag : *column.type;
+      if (IsStringType(field.type)) {
+        field.value.AssignString(cell.text);
+      } else {
+        field.value = DecodeTyped(cell.text, field.type);
+      }
     } else if (cell.kind == CellKind::kBare) {
-      AppendInferred(cell.text, column.name, fields);
+      DecodeInferred(cell.text, field);
     } else {
-      fields.emplace_back(column.name, Value(std::string(cell.text)), TextType(cell.text));
+      field.value.AssignString(cell.text);
+      field.type = TextType(cell.text);
     }
   }
 
@@ -967,10 +1011,6 @@ class RowDecoder {
 // ---------------------------------------------------------------------------------------------
 // Writing
 // ---------------------------------------------------------------------------------------------
-
-bool IsStringFamily(FieldType type) {
-  return type == FieldType::kString || type == FieldType::kText;
-}
 
 bool IsJsonNative(ValueKind kind) {
   switch (kind) {
@@ -1090,7 +1130,7 @@ class CsvPlan {
       column.state = State::kTyped;
       column.type = field.type;
     } else if (column.type != field.type) {
-      if (IsStringFamily(column.type) && IsStringFamily(field.type)) {
+      if (IsStringType(column.type) && IsStringType(field.type)) {
         column.string_and_text = true;
       } else {
         column.state = State::kJson;
@@ -1512,7 +1552,7 @@ class BatchQueue {
 // records while the calling thread runs the sink, in row order. An error while decoding reaches
 // the caller after the records before it; an exception from the sink stops the decoding thread.
 void ReadPipelined(CsvTokenizer& tokenizer, RowDecoder& decoder,
-                   const std::function<void(Record&& record, std::size_t line)>& sink) {
+                   const std::function<void(Record& record, std::size_t line)>& sink) {
   constexpr std::size_t kBatchRows = 2048;
   BatchQueue queue;
   std::thread decoding([&] {
@@ -1539,7 +1579,7 @@ void ReadPipelined(CsvTokenizer& tokenizer, RowDecoder& decoder,
   try {
     while (std::optional<RecordBatch> batch = queue.Pop()) {
       for (std::size_t i = 0; i < batch->records.size(); ++i) {
-        sink(std::move(batch->records[i]), batch->lines[i]);
+        sink(batch->records[i], batch->lines[i]);
       }
       if (batch->error) std::rethrow_exception(batch->error);
     }
@@ -1560,7 +1600,7 @@ CsvDialect CsvDialectFor(std::string_view format) {
 }
 
 void ReadCsvRecords(InputStream& in, const CsvOptions& options, std::string_view source_name,
-                    const std::function<void(Record&& record, std::size_t line)>& sink) {
+                    const std::function<void(Record& record, std::size_t line)>& sink) {
   ValidateDialect(options.dialect);
   CsvTokenizer tokenizer(in, options.dialect, source_name);
   CellRow cells;
@@ -1572,7 +1612,11 @@ void ReadCsvRecords(InputStream& in, const CsvOptions& options, std::string_view
     ReadPipelined(tokenizer, decoder, sink);
     return;
   }
-  while (tokenizer.NextRow(cells, line)) sink(decoder.Decode(cells, line, tokenizer), line);
+  Record record;  // refilled for each row (see the contract in csv.hpp)
+  while (tokenizer.NextRow(cells, line)) {
+    decoder.DecodeInto(cells, line, tokenizer, record);
+    sink(record, line);
+  }
 }
 
 void WriteCsvRecords(OutputStream& out, const CsvOptions& options,

@@ -54,8 +54,12 @@ struct CsvOptions {
 // row starts). Blank lines are skipped; a UTF-8 BOM at the start is skipped; CRLF, LF and CR line
 // ends are read. Errors are Error(kInvalidArgument) naming source_name, the line and the column,
 // e.g. "people.csv:12: column 'age': '4x' is not an integer"; stream errors pass through.
+// The record handed to sink belongs to the reader, which refills it for a later row: the sink
+// moves from it, swaps it with a record of its own or copies what it keeps. Refilling reuses the
+// storage of fields with the same name at the same position, so a sink that swaps in a record
+// of the previous rows' layout makes reading allocate almost nothing.
 void ReadCsvRecords(InputStream& in, const CsvOptions& options, std::string_view source_name,
-                    const std::function<void(Record&& record, std::size_t line)>& sink);
+                    const std::function<void(Record& record, std::size_t line)>& sink);
 
 // Writes the header and one row per record, then calls out.Finish() (calling it again is a
 // no-op). Throws Error(kInvalidArgument) for NaN/infinity (before writing anything), invalid

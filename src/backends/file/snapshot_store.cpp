@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <span>
+#include <string>
 
 #include "dkdata/errors.hpp"
 #include "dkdata/json.hpp"
@@ -115,29 +117,33 @@ void SnapshotStore::LoadBase() {
   auto in = InputStream::Open(options_.path, options_.compression);
   MemoryDatabase& image = *image_;
   // Records go into the image in batches (MemoryDatabase::RestoreBatch); a delete, or the end,
-  // flushes what is pending first.
-  std::vector<MemoryDatabase::RestoreItem> pending;
+  // flushes what is pending first. The batch's records are swapped with the decoder's, so a
+  // decoder that refills its record (CSV) gets back one of the same layout 256 rows later and
+  // reuses its storage.
   constexpr std::size_t kRestoreBatch = 256;
-  pending.reserve(kRestoreBatch);
+  std::vector<MemoryDatabase::RestoreItem> pending(kRestoreBatch);
+  std::size_t pending_count = 0;
   auto flush = [&] {
-    image.RestoreBatch(pending);
-    pending.clear();
+    image.RestoreBatch(std::span(pending.data(), pending_count));
+    pending_count = 0;
   };
-  auto restore = [&](std::string id, Record& record, std::uint64_t version) {
-    pending.push_back({std::move(id), std::move(record), version == 0 ? 1 : version});
-    if (pending.size() == kRestoreBatch) flush();
+  auto restore = [&](std::string_view id, Record& record, std::uint64_t version) {
+    MemoryDatabase::RestoreItem& item = pending[pending_count++];
+    item.id.assign(id);
+    std::swap(item.record, record);
+    item.version = version == 0 ? 1 : version;
+    if (pending_count == kRestoreBatch) flush();
   };
+  std::string position_id;
   auto store = [&](Record& record, std::uint64_t position) {
-    std::string id;
     if (record.id()) {
-      id = *record.id();
+      restore(*record.id(), record, record.version());
     } else if (auto resolved = record.ResolveId()) {
-      id = *resolved;
+      restore(*resolved, record, record.version());
     } else {
-      id = std::to_string(position);  // as a log line without an id: its line number
+      position_id = std::to_string(position);  // as a log line without an id: its line number
+      restore(position_id, record, record.version());
     }
-    const std::uint64_t version = record.version();
-    restore(std::move(id), record, version);
   };
   switch (options_.format) {
     case FileFormat::kJsonl: {
@@ -192,7 +198,7 @@ void SnapshotStore::LoadBase() {
     case FileFormat::kCsv:
     case FileFormat::kTsv:
       ReadCsvRecords(*in, CsvOptionsFor(options_), options_.path,
-                     [&](Record&& record, std::size_t line) { store(record, line); });
+                     [&](Record& record, std::size_t line) { store(record, line); });
       break;
   }
   flush();

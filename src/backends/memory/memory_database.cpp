@@ -91,17 +91,16 @@ void MemoryDatabase::CheckOpen() const {
 }
 
 std::string MemoryDatabase::StoreNew(const Record& record, std::string id) {
-  Row row = Row::Encode(record, id, 1, dictionary_);  // before id is moved from
-  return StoreEncoded(record, std::move(row), std::move(id));
+  StoreEncoded(record, Row::Encode(record, id, 1, dictionary_));
+  return id;
 }
 
-std::string MemoryDatabase::StoreEncoded(const Record& record, Row row, std::string id) {
+void MemoryDatabase::StoreEncoded(const Record& record, Row row) {
   const auto slot = static_cast<std::uint32_t>(rows_.size());
   rows_.push_back(std::move(row));
-  ids_.Insert(id, slot);
+  ids_.Insert(rows_.back().id(), slot);
   ++live_;
   IndexRow(slot, record);
-  return id;
 }
 
 // Encodes first: a record that cannot be stored (NaN) leaves the old row and its index entries.
@@ -167,7 +166,7 @@ std::vector<std::string> MemoryDatabase::CreateBatch(const std::vector<Record>& 
                                            ": a record with id '" + ids[i] +
                                            "' exists already; nothing was stored");
     }
-    StoreEncoded(records[i], std::move(rows[i]), ids[i]);
+    StoreEncoded(records[i], std::move(rows[i]));
   }
   return ids;
 }
@@ -261,7 +260,7 @@ void MemoryDatabase::Restore(std::string_view id, const Record& record, std::uin
   RestoreLocked(id, record, version);
 }
 
-void MemoryDatabase::RestoreBatch(const std::vector<RestoreItem>& items) {
+void MemoryDatabase::RestoreBatch(std::span<const RestoreItem> items) {
   constexpr std::size_t kAhead = 4;
   std::unique_lock lock(mutex_);
   CheckOpen();
@@ -279,9 +278,7 @@ void MemoryDatabase::RestoreLocked(std::string_view id, const Record& record,
     Replace(slot, record, version);
     return;
   }
-  std::string owned(id);
-  Row row = Row::Encode(record, owned, version, dictionary_);
-  StoreEncoded(record, std::move(row), std::move(owned));
+  StoreEncoded(record, Row::Encode(record, id, version, dictionary_));
 }
 
 bool MemoryDatabase::Delete(std::string_view id) {

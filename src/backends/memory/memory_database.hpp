@@ -14,6 +14,7 @@
 #include <atomic>
 #include <memory>
 #include <shared_mutex>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -87,7 +88,7 @@ class MemoryDatabase final : public Database {
     Record record;
     std::uint64_t version = 1;
   };
-  void RestoreBatch(const std::vector<RestoreItem>& items);
+  void RestoreBatch(std::span<const RestoreItem> items);
 
  private:
   friend class MemoryCursor;
@@ -96,7 +97,8 @@ class MemoryDatabase final : public Database {
   // With the write lock held.
   void RestoreLocked(std::string_view id, const Record& record, std::uint64_t version);
   std::string StoreNew(const Record& record, std::string id);
-  std::string StoreEncoded(const Record& record, Row row, std::string id);
+  // Appends an encoded row (its id is the key) and indexes record, which it encodes.
+  void StoreEncoded(const Record& record, Row row);
   void Unstore(std::uint32_t slot);
   void Replace(std::uint32_t slot, const Record& record, std::uint64_t version);
   void IndexRow(std::uint32_t slot, const Record& record);

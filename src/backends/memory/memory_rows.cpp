@@ -207,15 +207,9 @@ void DecodeValue(const std::uint8_t*& p, Value& out) {
       out = d;
       return;
     }
-    case kTagString: {
-      const std::string_view s = GetString(p);
-      if (auto* existing = out.Get<std::string>()) {
-        existing->assign(s);  // reuses the scratch value's buffer
-      } else {
-        out = std::string(s);
-      }
+    case kTagString:
+      out.AssignString(GetString(p));  // reuses the scratch value's buffer
       return;
-    }
     case kTagBytes:
       out = Bytes{std::string(GetString(p))};
       return;
