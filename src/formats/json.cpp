@@ -1029,23 +1029,36 @@ class ValueBuilder {
   // Reads a scalar into done (returning true), or opens a container (returning false).
   bool Start(od::value& value, std::size_t depth, Value& done) {
     switch (Take(value.type())) {
+      // An empty container is done at once (most metadata is `{}`): no stack frame, no Close.
       case od::json_type::array: {
         CheckDepth(depth + 1);
         od::array array = Take(value.get_array());
+        od::array_iterator first = Take(array.begin());
+        od::array_iterator last = Take(array.end());
+        if (!(first != last)) {
+          done = Value(List());
+          return true;
+        }
         OpenContainer& container = scratch_.open.emplace_back();
         container.is_object = false;
-        container.next_element = Take(array.begin());
-        container.end_of_array = Take(array.end());
+        container.next_element = first;
+        container.end_of_array = last;
         container.base = scratch_.elements.size();
         return false;
       }
       case od::json_type::object: {
         CheckDepth(depth + 1);
         od::object object = Take(value.get_object());
+        od::object_iterator first = Take(object.begin());
+        od::object_iterator last = Take(object.end());
+        if (!(first != last)) {
+          done = Value(Object());
+          return true;
+        }
         OpenContainer& container = scratch_.open.emplace_back();
         container.is_object = true;
-        container.next_member = Take(object.begin());
-        container.end_of_object = Take(object.end());
+        container.next_member = first;
+        container.end_of_object = last;
         container.base = scratch_.members.size();
         return false;
       }

@@ -336,6 +336,17 @@ TEST(JsonParse, ValuesRoundTrip) {
   for (const Value& v : values) EXPECT_EQ(ParseJson(ToJson(v)), v) << ToJson(v);
 }
 
+// Empty containers are finished without a stack frame; they must still nest and sit anywhere.
+TEST(JsonParse, EmptyContainersAtEveryPlace) {
+  EXPECT_EQ(ParseJson("[]"), Value(List{}));
+  EXPECT_EQ(ParseJson(" { } "), Value(Object{}));
+  EXPECT_EQ(ParseJson(R"([[],{},[[]],{"a":{}},[1,[]],{"b":[],"c":2}])"),
+            Value(List{List{}, Object{}, List{List{}}, Object{{"a", Object{}}}, List{1, List{}},
+                       Object{{"b", List{}}, {"c", 2}}}));
+  EXPECT_THROW(ParseJson("[{}"), Error);
+  EXPECT_THROW(ParseJson("{\"a\":[]]"), Error);
+}
+
 TEST(JsonParse, TrailingContentIsAnError) {
   for (std::string_view text : {"[1] x", "1 2", "\"x\"y", "{} {}", "[1]]", "null null", "1.5x",
                                 "123456789012345678901234567890 1", "true false"}) {
