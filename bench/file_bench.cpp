@@ -22,24 +22,17 @@
 #include <map>
 #include <string>
 
+#include "bench_util.hpp"
 #include "dkdata/diagnostics.hpp"
 #include "dkdata/dkdata.hpp"
 #include "workload.hpp"
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
 namespace fs = std::filesystem;
 using dkdata::Object;
 using dkdata::Value;
-
-double Seconds(Clock::time_point since) {
-  return std::chrono::duration<double>(Clock::now() - since).count();
-}
-
-void Ratio(const char* what, double ratio, const char* target) {
-  std::printf("  ratio %-44s %8.2fx   (target %s)\n", what, ratio, target);
-}
+using namespace dkdata::bench;
 
 std::unique_ptr<dkdata::Database> OpenStore(const std::string& path, const char* sync = "batch") {
   return dkdata::CreateDatabase("file", Object{{"path", Value(path)}, {"sync", Value(sync)}});
@@ -121,29 +114,13 @@ void ResetPeakMemory() {
 }
 
 // Runs bench/peers/file_peers.py; returns "seconds" and "per_sec" of its output line.
+// Runs bench/peers/file_peers.py; returns its "seconds" and "per_sec" figures.
 std::map<std::string, double> RunPeer(const std::string& args) {
   std::map<std::string, double> out;
-  const char* root = std::getenv("DKDATA_SOURCE_DIR");
-  const std::string dir = root ? root : DKDATA_SOURCE_DIR;
-  const std::string python = dir + "/.venv/bin/python";
-  if (!fs::exists(python)) {
-    std::printf("peer %s: skipped (%s missing: run scripts/install-deps.sh --peers)\n",
-                args.c_str(), python.c_str());
-    return out;
-  }
-  FILE* pipe =
-      popen((python + " " + dir + "/bench/peers/file_peers.py " + args + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return out;
-  char line[1024];
-  while (std::fgets(line, sizeof line, pipe)) {
-    std::fputs(line, stdout);
-    double seconds = 0, per_sec = 0;
-    if (const char* s = std::strstr(line, "seconds=")) seconds = std::atof(s + 8);
-    if (const char* s = std::strstr(line, "per_sec=")) per_sec = std::atof(s + 8);
-    if (seconds > 0) out["seconds"] = seconds;
-    if (per_sec > 0) out["per_sec"] = per_sec;
-  }
-  pclose(pipe);
+  RunPython("bench/peers/file_peers.py", args, [&](const char* line) {
+    if (const char* s = std::strstr(line, "seconds=")) out["seconds"] = std::atof(s + 8);
+    if (const char* s = std::strstr(line, "per_sec=")) out["per_sec"] = std::atof(s + 8);
+  });
   return out;
 }
 

@@ -18,19 +18,16 @@
 #include <unordered_map>
 #include <vector>
 
+#include "bench_util.hpp"
 #include "dkdata/dkdata.hpp"
 #include "workload.hpp"
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using dkdata::Op;
 using dkdata::Query;
 using dkdata::Record;
-
-double Seconds(Clock::time_point since) {
-  return std::chrono::duration<double>(Clock::now() - since).count();
-}
+using namespace dkdata::bench;
 
 // Resident set size in bytes.
 long ResidentBytes() {
@@ -42,49 +39,17 @@ long ResidentBytes() {
   return pages_resident * 4096;
 }
 
-std::atomic<std::size_t> g_sink{0};  // keeps results alive so the compiler cannot drop the work
-
-struct Figure {
-  std::string name;
-  double per_sec;
-};
-
-void Print(const char* name, double ops, double seconds, const char* unit = "ops/s") {
-  std::printf("%-34s %14.0f %s\n", name, ops / seconds, unit);
-}
-
-void Ratio(const char* what, double ratio, const char* target) {
-  std::printf("  ratio %-40s %8.2fx   (target %s)\n", what, ratio, target);
-}
-
 // Runs the Python reference script; returns its per_sec figures by operation name.
 std::map<std::string, std::pair<double, double>> RunReference(bool quick) {
   std::map<std::string, std::pair<double, double>> out;  // op -> (records, per_sec)
-  const char* root = std::getenv("DKDATA_SOURCE_DIR");
-  const std::string dir = root ? root : DKDATA_SOURCE_DIR;
-  const std::string python = dir + "/.venv/bin/python";
-  if (FILE* probe = std::fopen(python.c_str(), "r")) {
-    std::fclose(probe);
-  } else {
-    std::printf("reference: skipped (%s missing: run scripts/install-deps.sh --peers)\n",
-                python.c_str());
-    return out;
-  }
-  const std::string cmd = python + " " + dir + "/bench/reference/bench_reference.py" +
-                          (quick ? " --quick" : "") + " 2>&1";
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (pipe == nullptr) return out;
-  char line[512];
-  while (std::fgets(line, sizeof line, pipe)) {
+  RunPython("bench/reference/bench_reference.py", quick ? "--quick" : "", [&](const char* line) {
     char op[64];
     double records = 0, per_sec = 0;
     if (std::sscanf(line, "reference %63s records=%lf %*s %*s per_sec=%lf", op, &records,
                     &per_sec) == 3) {
       out[op] = {records, per_sec};
     }
-    std::fputs(line, stdout);
-  }
-  pclose(pipe);
+  });
   return out;
 }
 
@@ -178,11 +143,7 @@ int main(int argc, char** argv) {
 
   // ---- queries ----
   auto time_queries = [&](const char* name, const Query& q, int reps) {
-    const auto t = Clock::now();
-    for (int i = 0; i < reps; ++i) g_sink += db->Search(q).size();
-    const double s = Seconds(t) / reps;
-    Print(name, 1, s, "queries/s");
-    return s;
+    return TimeSearch(*db, name, q, reps);
   };
   const Query eq = Query().Filter("category", Op::kEq, "cat_042");
   const Query range = Query().Filter("score", Op::kGte, 50.0).Filter("score", Op::kLt, 60.0);

@@ -24,29 +24,16 @@
 #include <vector>
 
 #include "backends/sqlite/sqlite_database.hpp"
+#include "bench_util.hpp"
 #include "dkdata/dkdata.hpp"
 #include "workload.hpp"
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using dkdata::Op;
 using dkdata::Query;
 using dkdata::Record;
-
-double Seconds(Clock::time_point since) {
-  return std::chrono::duration<double>(Clock::now() - since).count();
-}
-
-std::atomic<std::size_t> g_sink{0};
-
-void Print(const char* name, double ops, double seconds, const char* unit = "ops/s") {
-  std::printf("%-40s %14.0f %s\n", name, ops / seconds, unit);
-}
-
-void Ratio(const char* what, double ratio, const char* target) {
-  std::printf("  ratio %-44s %8.2fx   (target %s)\n", what, ratio, target);
-}
+using namespace dkdata::bench;
 
 void Check(sqlite3* db, int rc, const char* what) {
   if (rc != SQLITE_OK && rc != SQLITE_ROW && rc != SQLITE_DONE) {
@@ -70,6 +57,12 @@ sqlite3* OpenRaw(const std::string& path) {
 }
 
 // An empty store at path, with the backend's table, made by the backend.
+sqlite3_stmt* Prepare(sqlite3* db, const char* sql) {
+  sqlite3_stmt* statement = nullptr;
+  Check(db, sqlite3_prepare_v2(db, sql, -1, &statement, nullptr), "prepare");
+  return statement;
+}
+
 void MakeTable(const std::string& path) {
   dkdata::OpenDatabase("sqlite://" + path)->Close();
 }
@@ -79,13 +72,9 @@ double RawInsert(const std::string& path, const std::vector<std::string>& ids,
                  const std::vector<dkdata::internal::EncodedRow>& rows) {
   MakeTable(path);
   sqlite3* db = OpenRaw(path);
-  sqlite3_stmt* insert = nullptr;
-  Check(db,
-        sqlite3_prepare_v2(db,
-                           "INSERT INTO records (id, data, metadata, version, dkdata_fields) "
-                           "VALUES (?1, ?2, ?3, 1, ?4)",
-                           -1, &insert, nullptr),
-        "prepare");
+  sqlite3_stmt* insert = Prepare(db,
+                                 "INSERT INTO records (id, data, metadata, version, dkdata_fields) "
+                                 "VALUES (?1, ?2, ?3, 1, ?4)");
   const auto t = Clock::now();
   Exec(db, "BEGIN IMMEDIATE");
   for (std::size_t i = 0; i < rows.size(); ++i) {
@@ -193,13 +182,9 @@ int main(int argc, char** argv) {
   // Best of three rounds, the baseline and ours alternating (the machine's noise hits both).
   double raw_read_s = 1e100, read_s = 1e100, read_into_s = 1e100;
   sqlite3* raw = OpenRaw(path);
-  sqlite3_stmt* lookup = nullptr;
-  Check(raw,
-        sqlite3_prepare_v2(raw,
-                           "SELECT rowid, id, data, metadata, version, dkdata_fields FROM "
-                           "records WHERE id = ?1",
-                           -1, &lookup, nullptr),
-        "prepare");
+  sqlite3_stmt* lookup = Prepare(raw,
+                                 "SELECT rowid, id, data, metadata, version, dkdata_fields FROM "
+                                 "records WHERE id = ?1");
   std::string data, metadata, fields;
   Record reused;
   for (int round = 0; round < (quick ? 1 : 3); ++round) {
@@ -236,11 +221,7 @@ int main(int argc, char** argv) {
 
   // ---- queries, for information ----
   auto time_queries = [&](const char* name, const Query& q, int reps) {
-    const auto t = Clock::now();
-    for (int i = 0; i < reps; ++i) g_sink += db->Search(q).size();
-    const double s = Seconds(t) / reps;
-    Print(name, 1, s, "queries/s");
-    return s;
+    return TimeSearch(*db, name, q, reps);
   };
   const Query eq = Query().Filter("category", Op::kEq, "cat_042");
   const Query range = Query().Filter("score", Op::kGte, 50.0).Filter("score", Op::kLt, 60.0);
