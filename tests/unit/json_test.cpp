@@ -347,6 +347,48 @@ TEST(JsonParse, EmptyContainersAtEveryPlace) {
   EXPECT_THROW(ParseJson("{\"a\":[]]"), Error);
 }
 
+// Documents up to 1 KiB take a DOM path; longer ones (here: the same text with trailing spaces)
+// take the On-Demand path. Both must give the same value, or both fail.
+TEST(JsonParse, SmallAndLargeDocumentPathsAgree) {
+  const std::string_view documents[] = {
+      "0", "-0", "-0.0", "1.5", "2.5e-3", "1E+2", "1e308", "5e-324", "9223372036854775807",
+      "-9223372036854775808", "9223372036854775808", "-9223372036854775809", "18446744073709551615",
+      "18446744073709551616", "123456789012345678901234", "0.95000000000000000000",
+      "1000000000.000000001", "12345678901234567890.5", "true", "false", "null", R"("")",
+      R"( "x" )", R"("a\"b\\c\/d\n\u00e9\ud83d\ude00")", R"(["t14","t16"])",
+      R"([1,2.0,-3,true,null,"s",[],{}])", R"({"a":1,"b":[{"c":{}}],"a":3})",
+      R"({"k":{"k":{"k":[[[1]]]}}})", R"({"big":18446744073709551616,"n":1})", "\"\xC3\xA9\"",
+      // invalid
+      "", " ", "[1,", R"({"a"})", "01", "1.", "tru", R"("\x")", "[1]x", "\xFF", "[\"\xC3\"]",
+      "1e999", "{\"a\":1,}", "nan"};
+  for (const std::string_view text : documents) {
+    const std::string padded = std::string(text) + std::string(2000, ' ');
+    std::optional<Value> small, large;
+    try {
+      small = ParseJson(text);
+    } catch (const Error&) {
+    }
+    try {
+      large = ParseJson(padded);
+    } catch (const Error&) {
+    }
+    EXPECT_EQ(small.has_value(), large.has_value()) << text;
+    if (small && large) {
+      EXPECT_EQ(*small, *large) << text;
+      EXPECT_EQ(small->kind(), large->kind()) << text;
+    }
+  }
+  // A lone scalar may have whitespace around it (simdjson's root-scalar getters refuse it).
+  EXPECT_EQ(ParseJson(" 5 \n"), Value(5));
+  EXPECT_EQ(ParseJson(std::string("5") + std::string(2000, ' ')), Value(5));
+  EXPECT_EQ(ParseJson(std::string("true") + std::string(2000, '\n')), Value(true));
+  // A document of exactly 1 KiB (the DOM path) and one a byte longer agree too.
+  std::string list = "[";
+  while (list.size() < 1020) list += "12,";
+  list += "1]";
+  EXPECT_EQ(ParseJson(list), ParseJson(list + " "));
+}
+
 TEST(JsonParse, TrailingContentIsAnError) {
   for (std::string_view text : {"[1] x", "1 2", "\"x\"y", "{} {}", "[1]]", "null null", "1.5x",
                                 "123456789012345678901234567890 1", "true false"}) {
