@@ -11,6 +11,7 @@
 // versions and metadata need columns) in one pass over the records, then encodes rows into a
 // buffer that is handed to the OutputStream in large pieces.
 #include "formats/csv.hpp"
+#include "formats/number_text.hpp"
 
 #include <algorithm>
 #include <array>
@@ -1237,7 +1238,7 @@ class CsvWriter {
     }
     if (plan.has_version()) {
       buffer_ += delimiter_;
-      AppendUnsigned(record.version());
+      AppendInteger(buffer_, record.version());
     }
     for (std::size_t i = 0; i < slots.size(); ++i) {
       buffer_ += delimiter_;
@@ -1267,10 +1268,10 @@ class CsvWriter {
         AppendText(*value.Get<std::string>(), true);
         return;
       case ValueKind::kInt:
-        AppendSigned(*value.Get<std::int64_t>());
+        AppendInteger(buffer_, *value.Get<std::int64_t>());
         return;
       case ValueKind::kFloat:
-        AppendDouble(*value.Get<double>());
+        AppendFloating(buffer_, *value.Get<double>());
         return;
       case ValueKind::kBool:
         buffer_ += *value.Get<bool>() ? "true" : "false";
@@ -1356,29 +1357,6 @@ class CsvWriter {
   }
 
   void AppendNull() { buffer_ += tsv_ ? kTsvNull : std::string_view("null"); }
-
-  void AppendSigned(std::int64_t i) {
-    char digits[24];
-    const auto result = std::to_chars(digits, digits + sizeof digits, i);
-    buffer_.append(digits, result.ptr);
-  }
-
-  void AppendUnsigned(std::uint64_t u) {
-    char digits[24];
-    const auto result = std::to_chars(digits, digits + sizeof digits, u);
-    buffer_.append(digits, result.ptr);
-  }
-
-  // Shortest round-trip form, always with a fraction or exponent (1.0, not 1), as JSON writes it.
-  void AppendDouble(double d) {
-    char digits[32];
-    const auto result = std::to_chars(digits, digits + sizeof digits, d);
-    buffer_.append(digits, result.ptr);
-    if (std::find_if(digits, result.ptr, [](char c) { return c == '.' || c == 'e'; }) ==
-        result.ptr) {
-      buffer_ += ".0";
-    }
-  }
 
   static void AppendFloatList(std::string& out, const Vector& vector) {
     out += '[';

@@ -36,6 +36,7 @@
 
 #include "dkdata/errors.hpp"
 #include "formats/json_internal.hpp"
+#include "formats/number_text.hpp"
 
 namespace dkdata {
 
@@ -195,13 +196,6 @@ std::string Quoted(std::string_view s) {
   return quoted;
 }
 
-// Numbers that must read back as floats get a fraction: 1.0, not 1.
-void EnsureFloatSyntax(std::string& out, const char* begin, const char* end) {
-  if (std::find_if(begin, end, [](char c) { return c == '.' || c == 'e'; }) == end) {
-    out += ".0";
-  }
-}
-
 class JsonWriter {
  public:
   explicit JsonWriter(std::string& out) : out_(out) {}
@@ -303,34 +297,20 @@ class JsonWriter {
     out_ += ':';
   }
 
-  void WriteInt(std::int64_t i) {
-    char buffer[24];
-    const auto result = std::to_chars(buffer, buffer + sizeof buffer, i);
-    out_.append(buffer, result.ptr);
-  }
+  void WriteInt(std::int64_t i) { internal::AppendInteger(out_, i); }
 
-  void WriteUnsigned(std::uint64_t u) {
-    char buffer[24];
-    const auto result = std::to_chars(buffer, buffer + sizeof buffer, u);
-    out_.append(buffer, result.ptr);
-  }
+  void WriteUnsigned(std::uint64_t u) { internal::AppendInteger(out_, u); }
 
   // The shortest text that reads back as the same double, always with a fraction or exponent.
   void WriteDouble(double d) {
     if (!std::isfinite(d)) ThrowNonFinite(d);
-    char buffer[32];
-    const auto result = std::to_chars(buffer, buffer + sizeof buffer, d);
-    out_.append(buffer, result.ptr);
-    EnsureFloatSyntax(out_, buffer, result.ptr);
+    internal::AppendFloating(out_, d);
   }
 
   // The shortest text that reads back as the same float32.
   void WriteFloat(float f) {
     if (!std::isfinite(f)) ThrowNonFinite(f);
-    char buffer[32];
-    const auto result = std::to_chars(buffer, buffer + sizeof buffer, f);
-    out_.append(buffer, result.ptr);
-    EnsureFloatSyntax(out_, buffer, result.ptr);
+    internal::AppendFloating(out_, f);
   }
 
   void WriteRaw(std::string_view s) { out_ += s; }
