@@ -11,7 +11,6 @@
 // versions and metadata need columns) in one pass over the records, then encodes rows into a
 // buffer that is handed to the OutputStream in large pieces.
 #include "formats/csv.hpp"
-#include "formats/number_text.hpp"
 
 #include <algorithm>
 #include <array>
@@ -38,6 +37,7 @@
 #include "dkdata/errors.hpp"
 #include "dkdata/json.hpp"
 #include "dkdata/value.hpp"
+#include "formats/number_text.hpp"
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
