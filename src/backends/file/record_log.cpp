@@ -32,27 +32,33 @@ void AppendBatchLine(std::string& out, std::size_t lines_that_follow) {
   out.append("{\"_batch\":").append(std::to_string(lines_that_follow)).append("}\n");
 }
 
+namespace {
+
+// Appends the line that append(lines) writes, its length and what it is.
+template <typename Append>
+void AddLine(LogWrite& write, LogLineInfo::Kind kind, const std::string& id, std::uint64_t version,
+             Append&& append) {
+  const std::size_t before = write.lines.size();
+  append(write.lines);
+  write.lengths.push_back(static_cast<std::uint32_t>(write.lines.size() - before - 1));
+  LogLineInfo& info = write.infos.emplace_back();
+  info.kind = kind;
+  info.id = id;
+  info.version = version;
+}
+
+}  // namespace
+
 void LogWrite::AddPut(Record record, const std::string& id, std::uint64_t version) {
   record.set_id(id);
   record.set_version(version);
-  const std::size_t before = lines.size();
-  AppendPutLine(lines, record);
-  lengths.push_back(static_cast<std::uint32_t>(lines.size() - before - 1));
-  LogLineInfo info;
-  info.kind = LogLineInfo::Kind::kPut;
-  info.id = id;
-  info.version = version;
-  infos.push_back(std::move(info));
+  AddLine(*this, LogLineInfo::Kind::kPut, id, version,
+          [&](std::string& lines) { AppendPutLine(lines, record); });
 }
 
 void LogWrite::AddDelete(const std::string& id) {
-  const std::size_t before = lines.size();
-  AppendDeleteLine(lines, id);
-  lengths.push_back(static_cast<std::uint32_t>(lines.size() - before - 1));
-  LogLineInfo info;
-  info.kind = LogLineInfo::Kind::kDelete;
-  info.id = id;
-  infos.push_back(std::move(info));
+  AddLine(*this, LogLineInfo::Kind::kDelete, id, 0,
+          [&](std::string& lines) { AppendDeleteLine(lines, id); });
 }
 
 namespace {
