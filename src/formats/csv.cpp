@@ -638,34 +638,98 @@ bool IsStringType(FieldType type) {
   return type == FieldType::kString || type == FieldType::kText;
 }
 
-// The value of a text cell in a column (or under a type tag) of the given type.
-Value DecodeTyped(std::string_view text, FieldType type) {
+// Sets field to a scalar of the given kind (boxed false).
+void SetScalar(CsvField& field, ValueKind kind) {
+  field.kind = kind;
+  field.boxed = false;
+}
+
+// Sets field to a value held in field.value (boxed).
+void SetBoxed(CsvField& field, Value value) {
+  field.value = std::move(value);
+  field.kind = field.value.kind();
+  field.boxed = true;
+}
+
+// Reads a text cell in a column (or under a type tag) of the given type into field.
+void DecodeTypedInto(std::string_view text, FieldType type, CsvField& field) {
+  field.type = type;
   switch (type) {
     case FieldType::kString:
     case FieldType::kText:
-      return Value(std::string(text));
+      field.text = text;
+      return SetScalar(field, ValueKind::kString);
     case FieldType::kInteger:
-      if (auto i = ParseInt(text)) return Value(*i);
+      if (auto i = ParseInt(text)) {
+        field.integer = *i;
+        return SetScalar(field, ValueKind::kInt);
+      }
       FailCell(Shown(text) + " is not an integer");
     case FieldType::kFloat:
-      if (auto d = ParseFiniteDouble(text)) return Value(*d);
+      if (auto d = ParseFiniteDouble(text)) {
+        field.number = *d;
+        return SetScalar(field, ValueKind::kFloat);
+      }
       FailCell(Shown(text) + " is not a finite float");
     case FieldType::kBoolean:
-      if (auto b = ParseBool(text)) return Value(*b);
+      if (auto b = ParseBool(text)) {
+        field.boolean = *b;
+        return SetScalar(field, ValueKind::kBool);
+      }
       FailCell(Shown(text) + " is not a boolean (true or false)");
     case FieldType::kDatetime:
-      if (auto t = Timestamp::Parse(text)) return Value(*t);
+      if (auto t = Timestamp::Parse(text)) {
+        field.integer = t->micros;
+        return SetScalar(field, ValueKind::kTimestamp);
+      }
       FailCell(Shown(text) + " is not an ISO-8601 datetime");
     case FieldType::kBinary:
-      if (auto b = Base64Decode(text)) return Value(Bytes{std::move(*b)});
+      if (auto b = Base64Decode(text)) return SetBoxed(field, Value(Bytes{std::move(*b)}));
       FailCell(Shown(text) + " is not base64");
     case FieldType::kVector:
-      return Value(ParseVectorCell(text));
+      return SetBoxed(field, Value(ParseVectorCell(text)));
     case FieldType::kJson:
     case FieldType::kSparseVector:
-      return ParseJsonCell(text);
+      return SetBoxed(field, ParseJsonCell(text));
   }
   FailCell("unknown field type");
+}
+
+// Makes out the value field holds (moving it out when boxed), reusing out's string buffer.
+void AssignValue(CsvField& field, Value& out) {
+  if (field.boxed) {
+    out = std::move(field.value);
+    return;
+  }
+  switch (field.kind) {
+    case ValueKind::kBool:
+      out = field.boolean;
+      return;
+    case ValueKind::kInt:
+      out = field.integer;
+      return;
+    case ValueKind::kFloat:
+      out = field.number;
+      return;
+    case ValueKind::kString:
+      out.AssignString(field.text);
+      return;
+    case ValueKind::kTimestamp:
+      out = Timestamp{field.integer};
+      return;
+    default:
+      out = Value();
+      return;
+  }
+}
+
+// The value of a text cell in a column (or under a type tag) of the given type.
+Value DecodeTyped(std::string_view text, FieldType type) {
+  CsvField field;
+  DecodeTypedInto(text, type, field);
+  Value value;
+  AssignValue(field, value);
+  return value;
 }
 
 // The type a `:json` column gives a value when no type tag says otherwise.
@@ -753,34 +817,35 @@ FieldType TextType(std::string_view text) {
   return text.size() > kTextThreshold ? FieldType::kText : FieldType::kString;
 }
 
-// Fills the field of an unquoted cell in a column without a type: a JSON-grammar integer that fits
+// Reads an unquoted cell in a column without a type into field: a JSON-grammar integer that fits
 // int64, a finite JSON-grammar float, true/false (any case), else the text.
-void DecodeInferred(std::string_view text, Field& field) {
+void DecodeInferredInto(std::string_view text, CsvField& field) {
   const char c = text[0];
   if (c == '-' || (c >= '0' && c <= '9')) {
     bool is_integer = false;
     if (IsJsonNumber(text, is_integer)) {
       if (is_integer) {
         if (auto i = ParseInt(text)) {
-          field.value = *i;
           field.type = FieldType::kInteger;
-          return;
+          field.integer = *i;
+          return SetScalar(field, ValueKind::kInt);
         }
       } else if (auto d = ParseFiniteDouble(text)) {
-        field.value = *d;
         field.type = FieldType::kFloat;
-        return;
+        field.number = *d;
+        return SetScalar(field, ValueKind::kFloat);
       }
     }
   } else if (c == 't' || c == 'T' || c == 'f' || c == 'F') {
     if (auto b = ParseBool(text)) {
-      field.value = *b;
       field.type = FieldType::kBoolean;
-      return;
+      field.boolean = *b;
+      return SetScalar(field, ValueKind::kBool);
     }
   }
-  field.value.AssignString(text);
   field.type = TextType(text);
+  field.text = text;
+  SetScalar(field, ValueKind::kString);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -802,6 +867,43 @@ std::pair<std::string_view, std::optional<FieldType>> SplitTypeSuffix(std::strin
   if (!type) return {header, std::nullopt};
   return {header.substr(0, colon), type};
 }
+
+// The field at position used of a record being refilled (renamed when its name differs), or a new
+// one at the end.
+Field& RefillField(std::vector<Field>& fields, std::size_t& used, const std::string& name) {
+  if (used == fields.size()) {
+    // Built by its constructor: a default-constructed Field zero-fills first, which costs more
+    // than the rest of a small cell.
+    fields.emplace_back(name, Value(), FieldType::kString);
+  } else if (fields[used].name != name) {
+    fields[used].name.assign(name);
+  }
+  return fields[used++];
+}
+
+}  // namespace
+
+void CsvRowToRecord(CsvRow& row, const std::vector<std::string>& names, Record& record) {
+  if (row.has_id) {
+    record.set_id(row.id);
+  } else {
+    record.clear_id();
+  }
+  record.set_version(row.version);
+  record.metadata() = std::move(row.metadata);
+  std::vector<Field>& fields = record.mutable_fields();
+  std::size_t used = 0;
+  for (std::size_t i = 0; i < row.field_count; ++i) {
+    CsvField& from = row.fields[i];
+    Field& field = RefillField(fields, used, names[from.column]);
+    field.type = from.type;
+    AssignValue(from, field.value);
+    field.metadata = std::move(from.metadata);
+  }
+  fields.erase(fields.begin() + static_cast<std::ptrdiff_t>(used), fields.end());
+}
+
+namespace {
 
 class RowDecoder {
  public:
@@ -832,7 +934,6 @@ class RowDecoder {
             column.type = it->second;
           }
         }
-        ++field_columns_;
       }
       columns_.push_back(std::move(column));
     }
@@ -856,25 +957,29 @@ class RowDecoder {
     return record;
   }
 
-  // Decodes a row into record, replacing all it held. Fields at the same position with the same
-  // name keep their storage, so a loop that reuses one record per row (or swaps it with one of
-  // the same layout) allocates only for values that outgrow their buffers.
+  // Decodes a row into record, replacing all it held (see CsvRowToRecord).
   void DecodeInto(const CellRow& cells, std::size_t line, const CsvTokenizer& where,
                   Record& record) {
+    DecodeRow(cells, line, where, scratch_row_);
+    CsvRowToRecord(scratch_row_, names_, record);
+  }
+
+  // Decodes a row into row, replacing all it held.
+  void DecodeRow(const CellRow& cells, std::size_t line, const CsvTokenizer& where, CsvRow& row) {
+    row.line = line;
+    row.has_id = false;
+    row.id = {};
+    row.version = 0;
+    row.field_count = 0;
+    if (!row.metadata.empty()) row.metadata = Object();
     std::size_t index = 0;
     try {
-      if (!record.metadata().empty()) record.metadata() = Object();
-      record.set_version(0);
-      bool has_id = false;
       Object field_metadata;
       Object types;
       if (metadata_column_ && *metadata_column_ < cells.size()) {
         index = *metadata_column_;
-        ReadMetadataCell(cells[index], record, field_metadata, types);
+        ReadMetadataCell(cells[index], row.metadata, field_metadata, types);
       }
-      std::vector<Field>& fields = record.mutable_fields();
-      fields.reserve(field_columns_);
-      std::size_t used = 0;
       const std::size_t n = std::min(cells.size(), columns_.size());
       for (index = 0; index < n; ++index) {
         const Cell& cell = cells[index];
@@ -882,26 +987,24 @@ class RowDecoder {
         const Column& column = columns_[index];
         switch (column.role) {
           case Column::Role::kField:
-            DecodeField(cell, column, types, NextField(fields, used, column.name));
+            DecodeField(cell, column, types, NextField(row, index));
             break;
           case Column::Role::kId:
             if (cell.kind != CellKind::kNull) {
-              record.set_id(cell.text);
-              has_id = true;
+              row.id = cell.text;
+              row.has_id = true;
             }
             break;
           case Column::Role::kVersion:
-            if (cell.kind != CellKind::kNull) record.set_version(ParseVersion(cell.text));
+            if (cell.kind != CellKind::kNull) row.version = ParseVersion(cell.text);
             break;
           case Column::Role::kMetadata:
             break;
         }
       }
-      fields.erase(fields.begin() + static_cast<std::ptrdiff_t>(used), fields.end());
-      if (!has_id) record.clear_id();
       if (!field_metadata.empty()) {
         index = *metadata_column_;
-        ApplyFieldMetadata(std::move(field_metadata), record);
+        ApplyFieldMetadata(std::move(field_metadata), row);
       }
     } catch (const CellFailure& failure) {
       ThrowInvalid(where.Where(line, index) + failure.reason);
@@ -909,27 +1012,21 @@ class RowDecoder {
   }
 
  private:
-  // The field at position used (renamed when its name differs, its metadata dropped), or a new
-  // one at the end.
-  static Field& NextField(std::vector<Field>& fields, std::size_t& used, const std::string& name) {
-    if (used == fields.size()) {
-      // Built by its constructor: a default-constructed Field zero-fills first, which costs more
-      // than the rest of a small cell.
-      fields.emplace_back(name, Value(), FieldType::kString);
-    } else {
-      Field& field = fields[used];
-      if (field.name != name) field.name.assign(name);
-      if (!field.metadata.empty()) field.metadata = Object();
-    }
-    return fields[used++];
+  // The next field of row, for the cell in column (its metadata dropped).
+  static CsvField& NextField(CsvRow& row, std::size_t column) {
+    if (row.field_count == row.fields.size()) row.fields.emplace_back();
+    CsvField& field = row.fields[row.field_count++];
+    field.column = column;
+    if (!field.metadata.empty()) field.metadata = Object();
+    return field;
   }
 
-  // Fills the field of a cell that is not absent.
+  // Reads a cell that is not absent into field.
   static void DecodeField(const Cell& cell, const Column& column, const Object& types,
-                          Field& field) {
+                          CsvField& field) {
     if (cell.kind == CellKind::kNull) {
-      field.value = Value();
       field.type = column.type.value_or(FieldType::kString);
+      SetScalar(field, ValueKind::kNull);
       return;
     }
     std::optional<FieldType> tag;
@@ -937,19 +1034,15 @@ class RowDecoder {
       if (const Value* tag_value = types.Find(column.name)) tag = ReadTypeTag(*tag_value);
     }
     if (column.type == FieldType::kJson) {
-      field.value = DecodeJsonColumn(cell.text, tag, field.type);
+      SetBoxed(field, DecodeJsonColumn(cell.text, tag, field.type));
     } else if (tag || column.type) {
-      field.type = tag ? *tag : *column.type;
-      if (IsStringType(field.type)) {
-        field.value.AssignString(cell.text);
-      } else {
-        field.value = DecodeTyped(cell.text, field.type);
-      }
+      DecodeTypedInto(cell.text, tag ? *tag : *column.type, field);
     } else if (cell.kind == CellKind::kBare) {
-      DecodeInferred(cell.text, field);
+      DecodeInferredInto(cell.text, field);
     } else {
-      field.value.AssignString(cell.text);
       field.type = TextType(cell.text);
+      field.text = cell.text;
+      SetScalar(field, ValueKind::kString);
     }
   }
 
@@ -972,7 +1065,7 @@ class RowDecoder {
   }
 
   // `__metadata__`: {"record": {..}, "fields": {name: {..}}, "types": {name: type}}.
-  static void ReadMetadataCell(const Cell& cell, Record& record, Object& field_metadata,
+  static void ReadMetadataCell(const Cell& cell, Object& record_metadata, Object& field_metadata,
                                Object& types) {
     if (cell.kind == CellKind::kAbsent || cell.kind == CellKind::kNull) return;
     Value value = ParseJsonCell(cell.text);
@@ -985,14 +1078,17 @@ class RowDecoder {
       if (inner == nullptr) FailCell("\"" + std::string(key) + "\" must be a JSON object");
       into = std::move(*inner);
     };
-    take_object("record", record.metadata());
+    take_object("record", record_metadata);
     take_object("fields", field_metadata);
     take_object("types", types);
   }
 
-  static void ApplyFieldMetadata(Object&& field_metadata, Record& record) {
+  void ApplyFieldMetadata(Object&& field_metadata, CsvRow& row) const {
     for (const auto& [name, metadata] : field_metadata) {
-      Field* field = record.FindField(name);
+      CsvField* field = nullptr;
+      for (std::size_t i = 0; i < row.field_count && field == nullptr; ++i) {
+        if (names_[row.fields[i].column] == name) field = &row.fields[i];
+      }
       if (field == nullptr) {
         FailCell("metadata for field " + Quoted(name) + ", which the row does not have");
       }
@@ -1006,7 +1102,7 @@ class RowDecoder {
   std::vector<Column> columns_;
   std::vector<std::string> names_;
   std::optional<std::size_t> metadata_column_;
-  std::size_t field_columns_ = 0;
+  CsvRow scratch_row_;  // DecodeInto's
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -1577,24 +1673,54 @@ CsvDialect CsvDialectFor(std::string_view format) {
   ThrowInvalid("unknown delimited format '" + std::string(format) + "' (expected csv or tsv)");
 }
 
-void ReadCsvRecords(InputStream& in, const CsvOptions& options, std::string_view source_name,
-                    const std::function<void(Record& record, std::size_t line)>& sink) {
+namespace {
+
+// Reads the header, then calls body(tokenizer, decoder) for the rows, unless the input is empty.
+template <typename Body>
+void ReadAfterHeader(InputStream& in, const CsvOptions& options, std::string_view source_name,
+                     Body&& body) {
   ValidateDialect(options.dialect);
   CsvTokenizer tokenizer(in, options.dialect, source_name);
-  CellRow cells;
+  CellRow header;
   std::size_t line = 0;
-  if (!tokenizer.NextRow(cells, line)) return;  // an empty file: no header, no records
-  RowDecoder decoder(cells, line, options, source_name);
+  if (!tokenizer.NextRow(header, line)) return;  // an empty file: no header, no records
+  RowDecoder decoder(header, line, options, source_name);
   tokenizer.SetColumns(&decoder.names());
-  if (options.pipelined && !tokenizer.read_everything()) {
-    ReadPipelined(tokenizer, decoder, sink);
-    return;
-  }
-  Record record;  // refilled for each row (see the contract in csv.hpp)
-  while (tokenizer.NextRow(cells, line)) {
-    decoder.DecodeInto(cells, line, tokenizer, record);
-    sink(record, line);
-  }
+  body(tokenizer, decoder);
+}
+
+}  // namespace
+
+void ReadCsvRecords(InputStream& in, const CsvOptions& options, std::string_view source_name,
+                    const std::function<void(Record& record, std::size_t line)>& sink) {
+  ReadAfterHeader(in, options, source_name, [&](CsvTokenizer& tokenizer, RowDecoder& decoder) {
+    if (options.pipelined && !tokenizer.read_everything()) {
+      ReadPipelined(tokenizer, decoder, sink);
+      return;
+    }
+    CellRow cells;
+    std::size_t line = 0;
+    Record record;  // refilled for each row (see the contract in csv.hpp)
+    while (tokenizer.NextRow(cells, line)) {
+      decoder.DecodeInto(cells, line, tokenizer, record);
+      sink(record, line);
+    }
+  });
+}
+
+void ReadCsvRows(InputStream& in, const CsvOptions& options, std::string_view source_name,
+                 const std::function<void(const std::vector<std::string>& names)>& on_header,
+                 const std::function<void(CsvRow& row)>& sink) {
+  ReadAfterHeader(in, options, source_name, [&](CsvTokenizer& tokenizer, RowDecoder& decoder) {
+    on_header(decoder.names());
+    CellRow cells;
+    std::size_t line = 0;
+    CsvRow row;
+    while (tokenizer.NextRow(cells, line)) {
+      decoder.DecodeRow(cells, line, tokenizer, row);
+      sink(row);
+    }
+  });
 }
 
 void WriteCsvRecords(OutputStream& out, const CsvOptions& options,

@@ -61,6 +61,46 @@ struct CsvOptions {
 void ReadCsvRecords(InputStream& in, const CsvOptions& options, std::string_view source_name,
                     const std::function<void(Record& record, std::size_t line)>& sink);
 
+// One field of a CsvRow: its value without a Value for the scalar kinds.
+struct CsvField {
+  std::size_t column = 0;  // the cell's column: an index into the names ReadCsvRows reports
+  FieldType type = FieldType::kString;
+  // Where the value is: with boxed false, kind is kNull, kBool, kInt, kFloat, kString or
+  // kTimestamp and the value is in the member of that kind; with boxed true it is in value.
+  ValueKind kind = ValueKind::kNull;
+  bool boxed = false;
+  bool boolean = false;
+  std::int64_t integer = 0;  // kInt; kTimestamp: microseconds since the epoch
+  double number = 0;         // kFloat
+  std::string_view text;     // kString: in the reader's buffer, valid until the sink returns
+  Value value;
+  Object metadata;  // the field's metadata, from the `__metadata__` column
+};
+
+// One row, as ReadCsvRows hands it over. Reused from row to row: fields keeps its storage, and
+// only its first field_count entries belong to this row.
+struct CsvRow {
+  std::size_t line = 0;  // where the row starts (1-based)
+  bool has_id = false;
+  std::string_view id;  // valid until the sink returns
+  std::uint64_t version = 0;
+  Object metadata;  // the record's metadata
+  std::vector<CsvField> fields;
+  std::size_t field_count = 0;  // the row's fields, in column order, absent cells left out
+};
+
+// The rows of a CSV/TSV stream without building Records, for readers that store rows their own
+// way (the file backend's memory image); rules and errors as ReadCsvRecords, which is built on
+// it. on_header gets the names of all columns first (a field column by its field name). Reads on
+// the calling thread (options.pipelined is not used).
+void ReadCsvRows(InputStream& in, const CsvOptions& options, std::string_view source_name,
+                 const std::function<void(const std::vector<std::string>& names)>& on_header,
+                 const std::function<void(CsvRow& row)>& sink);
+
+// The record of a row (moving its boxed values and metadata out), refilling record as
+// ReadCsvRecords does; names are those ReadCsvRows reported.
+void CsvRowToRecord(CsvRow& row, const std::vector<std::string>& names, Record& record);
+
 // Writes the header and one row per record, then calls out.Finish() (calling it again is a
 // no-op). Throws Error(kInvalidArgument) for NaN/infinity (before writing anything), invalid
 // UTF-8 in a string, field name or id, or a delimiter that cannot be used; the output is then

@@ -256,6 +256,61 @@ TEST_F(FileStoreTest, PlainJsonlFromAnotherToolIsReadWithIdsFromItsLines) {
   EXPECT_TRUE(db->Exists("2")) << "a line without an id gets its line number";
 }
 
+// A CSV store loads rows with an `__id__` straight into its memory image, without Records, and the
+// others through a Record: both must give exactly what the file says, in the file's order.
+TEST_F(FileStoreTest, ACsvStoreLoadsEveryTypeMetadataAndIdAsWritten) {
+  WriteFile(Path("all.csv"),
+            "__id__,__version__,name:string,age:integer,score:float,ok:boolean,at:datetime,"
+            "blob:binary,emb:vector,tags:json,plain,id:string,__metadata__\n"
+            "r0,3,Ada,36,1.5,true,2024-05-01T08:00:00Z,aGVsbG8=,\"[1,0.5]\",\"[\"\"a\"\",1]\",7,,"
+            "\"{\"\"record\"\":{\"\"k\"\":1},\"\"fields\"\":{\"\"name\"\":{\"\"m\"\":2}}}\"\n"
+            "r1,,Bob,null,,false,,,,\"{\"\"x\"\":{}}\",text,,\n"
+            ",,NoId,1,,,,,,,,x9,\n"
+            ",,Nobody,2,,,,,,,,,\n"
+            "r1,4,Bob2,,,,,,,,2.5,,\n");
+  auto db = Open("all.csv");
+  EXPECT_EQ(db->Count(), 4u);
+
+  auto r0 = db->Read("r0");
+  ASSERT_TRUE(r0);
+  EXPECT_EQ(r0->version(), 3u);
+  EXPECT_EQ(r0->metadata(), (Object{{"k", Value(1)}}));
+  ASSERT_NE(r0->FindField("name"), nullptr);
+  EXPECT_EQ(r0->FindField("name")->metadata, (Object{{"m", Value(2)}}));
+  EXPECT_EQ(*r0->Get("name"), Value("Ada"));
+  EXPECT_EQ(*r0->Get("age"), Value(36));
+  EXPECT_EQ(*r0->Get("score"), Value(1.5));
+  EXPECT_EQ(*r0->Get("ok"), Value(true));
+  EXPECT_EQ(*r0->Get("at"), Value(*Timestamp::Parse("2024-05-01T08:00:00Z")));
+  EXPECT_EQ(*r0->Get("blob"), Value(Bytes{"hello"}));
+  EXPECT_EQ(*r0->Get("emb"), Value(Vector{1.0f, 0.5f}));
+  EXPECT_EQ(*r0->Get("tags"), Value(List{"a", 1}));
+  EXPECT_EQ(*r0->Get("plain"), Value(7));
+  EXPECT_EQ(r0->FindField("plain")->type, FieldType::kInteger);
+  EXPECT_EQ(r0->FindField("at")->type, FieldType::kDatetime);
+  EXPECT_EQ(r0->size(), 9u) << "absent cells make no field";
+
+  // The later line of r1 replaces the earlier one, in r1's place.
+  auto r1 = db->Read("r1");
+  ASSERT_TRUE(r1);
+  EXPECT_EQ(r1->version(), 4u);
+  EXPECT_EQ(*r1->Get("name"), Value("Bob2"));
+  EXPECT_EQ(*r1->Get("plain"), Value(2.5));
+  EXPECT_FALSE(r1->Has("age"));
+  EXPECT_TRUE(r1->metadata().empty());
+
+  auto by_field = db->Read("x9");  // no __id__: the "id" field
+  ASSERT_TRUE(by_field);
+  EXPECT_EQ(by_field->version(), 1u);
+  EXPECT_EQ(*by_field->Get("name"), Value("NoId"));
+  EXPECT_TRUE(db->Exists("5")) << "no id at all: the line number";
+
+  std::vector<std::string> order;
+  for (const Record& r : db->Search(Query())) order.push_back(*r.id());
+  EXPECT_EQ(order, (std::vector<std::string>{"r0", "r1", "x9", "5"}));
+  EXPECT_EQ(db->Count(Where("name", Op::kEq, "Bob")), 0u) << "r1's first line is replaced";
+}
+
 TEST_F(FileStoreTest, ReferenceJsonLayoutIsRead) {
   WriteFile(
       Path("ref.json"),

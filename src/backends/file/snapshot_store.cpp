@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <limits>
 #include <span>
 #include <string>
 
@@ -27,6 +28,25 @@ CsvOptions CsvOptionsFor(const FileOptions& options) {
   csv.dialect = CsvDialectFor(FileFormatName(options.format));
   csv.column_types = options.column_types;
   return csv;
+}
+
+// Writes a CSV field's value (see CsvField) into the row being encoded.
+void EncodeCsvValue(const CsvField& field, RowEncoder& encoder) {
+  if (field.boxed) return encoder.Any(field.value);
+  switch (field.kind) {
+    case ValueKind::kBool:
+      return encoder.Bool(field.boolean);
+    case ValueKind::kInt:
+      return encoder.Int(field.integer);
+    case ValueKind::kFloat:
+      return encoder.Float(field.number);
+    case ValueKind::kString:
+      return encoder.String(field.text);
+    case ValueKind::kTimestamp:
+      return encoder.Timestamp(field.integer);
+    default:
+      return encoder.Null();
+  }
 }
 
 // Calls on_line(text, line number) for each line of a stream; text is followed by kLinePadding
@@ -118,8 +138,8 @@ void SnapshotStore::LoadBase() {
   MemoryDatabase& image = *image_;
   // Records go into the image in batches (MemoryDatabase::RestoreBatch); a delete, or the end,
   // flushes what is pending first. The batch's records are swapped with the decoder's, so a
-  // decoder that refills its record (CSV) gets back one of the same layout 256 rows later and
-  // reuses its storage.
+  // decoder that refills its record (CSV rows without an id) gets back one of the same layout 256
+  // rows later and reuses its storage.
   constexpr std::size_t kRestoreBatch = 256;
   std::vector<MemoryDatabase::RestoreItem> pending(kRestoreBatch);
   std::size_t pending_count = 0;
@@ -196,10 +216,50 @@ void SnapshotStore::LoadBase() {
       break;
     }
     case FileFormat::kCsv:
-    case FileFormat::kTsv:
-      ReadCsvRecords(*in, CsvOptionsFor(options_), options_.path,
-                     [&](Record& record, std::size_t line) { store(record, line); });
+    case FileFormat::kTsv: {
+      // Rows with an `__id__` go straight from their cells into the image's row encoding, with
+      // no Record in between; the others get their id from an "id" field or their line, which
+      // is decided on a Record. Both keep the file's order (each flushes the other's batch).
+      constexpr std::uint32_t kNotInterned = std::numeric_limits<std::uint32_t>::max();
+      const std::vector<std::string>* names = nullptr;
+      std::vector<std::uint32_t> name_ids;  // by column, interned at first use
+      RowEncoder encoder;
+      std::vector<Row> rows;
+      rows.reserve(kRestoreBatch);
+      auto flush_rows = [&] {
+        image.RestoreEncoded(rows);
+        rows.clear();
+      };
+      Record record;
+      ReadCsvRows(
+          *in, CsvOptionsFor(options_), options_.path,
+          [&](const std::vector<std::string>& column_names) {
+            names = &column_names;
+            name_ids.assign(column_names.size(), kNotInterned);
+          },
+          [&](CsvRow& row) {
+            if (!row.has_id) {
+              flush_rows();
+              CsvRowToRecord(row, *names, record);
+              store(record, row.line);
+              return;
+            }
+            if (pending_count > 0) flush();
+            encoder.Begin(row.id, row.version == 0 ? 1 : row.version, row.field_count);
+            for (std::size_t i = 0; i < row.field_count; ++i) {
+              const CsvField& field = row.fields[i];
+              std::uint32_t& name_id = name_ids[field.column];
+              if (name_id == kNotInterned) name_id = image.InternFieldName((*names)[field.column]);
+              encoder.BeginField(name_id, field.type, !field.metadata.empty());
+              EncodeCsvValue(field, encoder);
+              encoder.EndField(field.metadata);
+            }
+            rows.push_back(encoder.Finish(row.metadata));
+            if (rows.size() == kRestoreBatch) flush_rows();
+          });
+      flush_rows();
       break;
+    }
   }
   flush();
 }

@@ -95,12 +95,16 @@ std::string MemoryDatabase::StoreNew(const Record& record, std::string id) {
   return id;
 }
 
-void MemoryDatabase::StoreEncoded(const Record& record, Row row) {
+std::uint32_t MemoryDatabase::AppendRow(Row row) {
   const auto slot = static_cast<std::uint32_t>(rows_.size());
   rows_.push_back(std::move(row));
   ids_.Insert(rows_.back().id(), slot);
   ++live_;
-  IndexRow(slot, record);
+  return slot;
+}
+
+void MemoryDatabase::StoreEncoded(const Record& record, Row row) {
+  IndexRow(AppendRow(std::move(row)), record);
 }
 
 // Encodes first: a record that cannot be stored (NaN) leaves the old row and its index entries.
@@ -268,6 +272,34 @@ void MemoryDatabase::RestoreBatch(std::span<const RestoreItem> items) {
   for (std::size_t i = 0; i < items.size(); ++i) {
     if (i + kAhead < items.size()) ids_.Prefetch(items[i + kAhead].id);
     RestoreLocked(items[i].id, items[i].record, items[i].version);
+  }
+}
+
+std::uint32_t MemoryDatabase::InternFieldName(std::string_view name) {
+  std::unique_lock lock(mutex_);
+  CheckOpen();
+  return dictionary_.Intern(name);
+}
+
+void MemoryDatabase::RestoreEncoded(std::span<Row> rows) {
+  constexpr std::size_t kAhead = 4;
+  std::unique_lock lock(mutex_);
+  CheckOpen();
+  for (std::size_t i = 0; i < std::min(kAhead, rows.size()); ++i) ids_.Prefetch(rows[i].id());
+  Record record;  // for the indexes, when the store has any
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (i + kAhead < rows.size()) ids_.Prefetch(rows[i + kAhead].id());
+    std::uint32_t slot = ids_.Find(rows[i].id(), rows_);
+    if (slot != IdTable::kNone) {
+      UnindexRow(slot);
+      rows_[slot] = std::move(rows[i]);
+    } else {
+      slot = AppendRow(std::move(rows[i]));
+    }
+    if (!indexes_.empty()) {
+      rows_[slot].DecodeInto(dictionary_, record);
+      IndexRow(slot, record);
+    }
   }
 }
 

@@ -89,6 +89,11 @@ class MemoryDatabase final : public Database {
     std::uint64_t version = 1;
   };
   void RestoreBatch(std::span<const RestoreItem> items);
+  // The id of a field name in this store's dictionary, for rows built with a RowEncoder.
+  std::uint32_t InternFieldName(std::string_view name);
+  // Restore for rows already encoded (RowEncoder, with names from InternFieldName): each replaces
+  // a row of the same id or is appended. Takes the rows (they are left empty).
+  void RestoreEncoded(std::span<Row> rows);
 
  private:
   friend class MemoryCursor;
@@ -97,6 +102,8 @@ class MemoryDatabase final : public Database {
   // With the write lock held.
   void RestoreLocked(std::string_view id, const Record& record, std::uint64_t version);
   std::string StoreNew(const Record& record, std::string id);
+  // Appends a row under its id; returns its slot. The caller indexes it.
+  std::uint32_t AppendRow(Row row);
   // Appends an encoded row (its id is the key) and indexes record, which it encodes.
   void StoreEncoded(const Record& record, Row row);
   void Unstore(std::uint32_t slot);

@@ -27,63 +27,6 @@ enum Tag : std::uint8_t {
 
 constexpr std::uint8_t kHasMetadata = 0x80;
 
-// Appends to a reusable byte buffer. Callers Ensure() room for a run of small writes first, so the
-// writes themselves need no checks.
-class RowWriter {
- public:
-  std::size_t size() const noexcept { return pos_; }
-  const char* data() const noexcept { return bytes_.data(); }
-  void Clear() noexcept { pos_ = 0; }
-  void Ensure(std::size_t n) {
-    if (bytes_.size() - pos_ < n) bytes_.resize(std::max(bytes_.size() * 2, pos_ + n + 256));
-  }
-  void Byte(std::uint8_t b) noexcept { bytes_[pos_++] = static_cast<char>(b); }
-  void Varint(std::uint64_t v) noexcept {
-    while (v >= 0x80) {
-      bytes_[pos_++] = static_cast<char>(v | 0x80);
-      v >>= 7;
-    }
-    bytes_[pos_++] = static_cast<char>(v);
-  }
-  void Raw(const void* p, std::size_t n) noexcept {
-    if (n == 0) return;  // p may be null (an empty vector's data())
-    std::memcpy(bytes_.data() + pos_, p, n);
-    pos_ += n;
-  }
-  // Writes a length-prefixed string.
-  void String(std::string_view s) {
-    Ensure(s.size() + 10);
-    Varint(s.size());
-    Raw(s.data(), s.size());
-  }
-  // Overwrites the one byte reserved at `at` with the varint `v`, moving what follows when the
-  // varint needs more than one byte.
-  void PatchLength(std::size_t at, std::uint64_t v) {
-    if (v < 0x80) {
-      bytes_[at] = static_cast<char>(v);
-      return;
-    }
-    char length[10];
-    std::size_t n = 0;
-    while (v >= 0x80) {
-      length[n++] = static_cast<char>(v | 0x80);
-      v >>= 7;
-    }
-    length[n++] = static_cast<char>(v);
-    Ensure(n);
-    std::memmove(bytes_.data() + at + n, bytes_.data() + at + 1, pos_ - at - 1);
-    std::memcpy(bytes_.data() + at, length, n);
-    pos_ += n - 1;
-  }
-
- private:
-  std::string bytes_;
-  std::size_t pos_ = 0;
-};
-
-// Thrown by the encoder for NaN or infinity; Row::Encode turns it into an error naming the field.
-struct NonFiniteNumber {};
-
 std::uint64_t ZigZag(std::int64_t v) {
   return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
 }
@@ -116,7 +59,7 @@ void EncodeValue(RowWriter& out, const Value& v) {
       out.Varint(ZigZag(*v.Get<std::int64_t>()));
       break;
     case ValueKind::kFloat:
-      if (!std::isfinite(*v.Get<double>())) throw NonFiniteNumber{};
+      if (!std::isfinite(*v.Get<double>())) throw RowEncoder::NonFinite{};
       out.Byte(kTagFloat);
       out.Raw(v.Get<double>(), 8);
       break;
@@ -144,7 +87,7 @@ void EncodeValue(RowWriter& out, const Value& v) {
     case ValueKind::kVector: {
       const Vector& vec = *v.Get<Vector>();
       for (float f : vec) {
-        if (!std::isfinite(f)) throw NonFiniteNumber{};
+        if (!std::isfinite(f)) throw RowEncoder::NonFinite{};
       }
       out.Byte(kTagVector);
       out.Varint(vec.size());
@@ -306,50 +249,115 @@ std::optional<std::uint32_t> FieldDictionary::Find(std::string_view name) const 
   return it->second;
 }
 
+// ---- RowWriter, RowEncoder ----
+
+void RowWriter::PatchLongLength(std::size_t at, std::uint64_t v) {
+  char length[10];
+  std::size_t n = 0;
+  while (v >= 0x80) {
+    length[n++] = static_cast<char>(v | 0x80);
+    v >>= 7;
+  }
+  length[n++] = static_cast<char>(v);
+  Ensure(n);
+  std::memmove(bytes_.data() + at + n, bytes_.data() + at + 1, pos_ - at - 1);
+  std::memcpy(bytes_.data() + at, length, n);
+  pos_ += n - 1;
+}
+
+void RowEncoder::Begin(std::string_view id, std::uint64_t version, std::size_t field_count) {
+  out_.Clear();
+  out_.Ensure(4 + 20);
+  out_.Raw("\0\0\0\0", 4);  // the total size, patched in by Finish
+  out_.String(id);
+  out_.Ensure(20);
+  out_.Varint(version);
+  out_.Varint(field_count);
+}
+
+void RowEncoder::BeginField(std::uint32_t name_id, FieldType type, bool has_metadata) {
+  out_.Ensure(16 + 11);  // the field's head, then a value's tag with a varint or a double
+  out_.Varint(name_id);
+  out_.Byte(static_cast<std::uint8_t>(type) | (has_metadata ? kHasMetadata : 0));
+  // The value goes right after a one-byte length, patched by EndField once its size is known.
+  length_at_ = out_.size();
+  out_.Byte(0);
+  field_has_metadata_ = has_metadata;
+}
+
+void RowEncoder::Null() {
+  out_.Byte(kTagNull);
+}
+
+void RowEncoder::Bool(bool b) {
+  out_.Byte(b ? kTagTrue : kTagFalse);
+}
+
+void RowEncoder::Int(std::int64_t i) {
+  out_.Byte(kTagInt);
+  out_.Varint(ZigZag(i));
+}
+
+void RowEncoder::Float(double d) {
+  if (!std::isfinite(d)) throw NonFinite{};
+  out_.Byte(kTagFloat);
+  out_.Raw(&d, 8);
+}
+
+void RowEncoder::String(std::string_view s) {
+  out_.Byte(kTagString);
+  out_.String(s);
+}
+
+void RowEncoder::Timestamp(std::int64_t micros) {
+  out_.Byte(kTagTimestamp);
+  out_.Varint(ZigZag(micros));
+}
+
+void RowEncoder::Any(const Value& value) {
+  EncodeValue(out_, value);
+}
+
+void RowEncoder::EndField(const Object& metadata) {
+  out_.PatchLength(length_at_, out_.size() - length_at_ - 1);
+  if (field_has_metadata_) EncodeObject(out_, metadata);
+}
+
+Row RowEncoder::Finish(const Object& record_metadata) {
+  out_.Ensure(1);
+  out_.Byte(record_metadata.empty() ? 0 : 1);
+  if (!record_metadata.empty()) EncodeObject(out_, record_metadata);
+  Row row;
+  row.bytes_ = std::make_unique_for_overwrite<std::uint8_t[]>(out_.size());
+  std::memcpy(row.bytes_.get(), out_.data(), out_.size());
+  const auto total = static_cast<std::uint32_t>(out_.size());
+  std::memcpy(row.bytes_.get(), &total, 4);
+  return row;
+}
+
 // ---- Row ----
 
 Row Row::Encode(const Record& record, std::string_view id, std::uint64_t version,
                 FieldDictionary& dictionary) {
-  thread_local RowWriter out;
-  out.Clear();
-  out.Ensure(4 + 20);
-  out.Raw("\0\0\0\0", 4);  // the total size, patched in at the end
-  out.String(id);
-  out.Ensure(20);
-  out.Varint(version);
-  out.Varint(record.size());
+  thread_local RowEncoder encoder;
+  encoder.Begin(id, version, record.size());
   std::size_t position = 0;
   for (const Field& f : record.fields()) {
-    const bool has_metadata = !f.metadata.empty();
-    out.Ensure(16);
-    out.Varint(dictionary.Intern(f.name, position++));
-    out.Byte(static_cast<std::uint8_t>(f.type) | (has_metadata ? kHasMetadata : 0));
-    // The value goes right after a one-byte length, patched once its size is known.
-    const std::size_t length_at = out.size();
-    out.Byte(0);
+    encoder.BeginField(dictionary.Intern(f.name, position++), f.type, !f.metadata.empty());
     try {
-      EncodeValue(out, f.value);
-      out.PatchLength(length_at, out.size() - length_at - 1);
-      if (has_metadata) EncodeObject(out, f.metadata);
-    } catch (const NonFiniteNumber&) {
+      encoder.Any(f.value);
+      encoder.EndField(f.metadata);
+    } catch (const RowEncoder::NonFinite&) {
       throw Error(ErrorCode::kInvalidArgument,
                   "field '" + f.name + "' holds NaN or infinity, which cannot be stored", "memory");
     }
   }
-  out.Ensure(1);
-  out.Byte(record.metadata().empty() ? 0 : 1);
   try {
-    if (!record.metadata().empty()) EncodeObject(out, record.metadata());
-  } catch (const NonFiniteNumber&) {
+    return encoder.Finish(record.metadata());
+  } catch (const RowEncoder::NonFinite&) {
     throw Error(ErrorCode::kInvalidArgument,
                 "the record metadata holds NaN or infinity, which cannot be stored", "memory");
   }
-  Row row;
-  row.bytes_ = std::make_unique_for_overwrite<std::uint8_t[]>(out.size());
-  std::memcpy(row.bytes_.get(), out.data(), out.size());
-  const auto total = static_cast<std::uint32_t>(out.size());
-  std::memcpy(row.bytes_.get(), &total, 4);
-  return row;
 }
 
 std::size_t Row::size() const noexcept {

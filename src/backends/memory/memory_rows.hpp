@@ -17,7 +17,9 @@
 // Thread-safety: FieldDictionary is not synchronised; the store guards it with its own lock.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -56,6 +58,82 @@ struct ProjectedField {
   std::optional<std::uint32_t> head_id;
 };
 
+// Appends to a reusable byte buffer. Callers Ensure() room for a run of small writes first, so the
+// writes themselves need no checks.
+class RowWriter {
+ public:
+  std::size_t size() const noexcept { return pos_; }
+  const char* data() const noexcept { return bytes_.data(); }
+  void Clear() noexcept { pos_ = 0; }
+  void Ensure(std::size_t n) {
+    if (bytes_.size() - pos_ < n) bytes_.resize(std::max(bytes_.size() * 2, pos_ + n + 256));
+  }
+  void Byte(std::uint8_t b) noexcept { bytes_[pos_++] = static_cast<char>(b); }
+  void Varint(std::uint64_t v) noexcept {
+    while (v >= 0x80) {
+      bytes_[pos_++] = static_cast<char>(v | 0x80);
+      v >>= 7;
+    }
+    bytes_[pos_++] = static_cast<char>(v);
+  }
+  void Raw(const void* p, std::size_t n) noexcept {
+    if (n == 0) return;  // p may be null (an empty vector's data())
+    std::memcpy(bytes_.data() + pos_, p, n);
+    pos_ += n;
+  }
+  // Writes a length-prefixed string.
+  void String(std::string_view s) {
+    Ensure(s.size() + 10);
+    Varint(s.size());
+    Raw(s.data(), s.size());
+  }
+  // Overwrites the one byte reserved at `at` with the varint `v`, moving what follows when the
+  // varint needs more than one byte.
+  void PatchLength(std::size_t at, std::uint64_t v) {
+    if (v < 0x80) {
+      bytes_[at] = static_cast<char>(v);
+      return;
+    }
+    PatchLongLength(at, v);
+  }
+
+ private:
+  void PatchLongLength(std::size_t at, std::uint64_t v);
+
+  std::string bytes_;
+  std::size_t pos_ = 0;
+};
+
+class Row;
+
+// Builds a row field by field. Row::Encode is built on it; loaders that decode a file into typed
+// values (the file backend reading CSV) use it directly and build no Record. Names are ids from
+// the store's FieldDictionary. For each row: Begin; for each of the field_count fields BeginField,
+// exactly one value call (Null .. Any), EndField; then Finish. Not thread-safe; reusable.
+class RowEncoder {
+ public:
+  // Thrown by Float and Any for NaN or ±infinity; the row under way is then abandoned.
+  struct NonFinite {};
+
+  void Begin(std::string_view id, std::uint64_t version, std::size_t field_count);
+  void BeginField(std::uint32_t name_id, FieldType type, bool has_metadata);
+  void Null();
+  void Bool(bool b);
+  void Int(std::int64_t i);
+  void Float(double d);
+  void String(std::string_view s);
+  void Timestamp(std::int64_t micros);
+  void Any(const Value& value);
+  // metadata is written when BeginField said the field has some.
+  void EndField(const Object& metadata);
+  Row Finish(const Object& record_metadata);
+
+ private:
+  RowWriter out_;
+  std::size_t length_at_ = 0;
+  bool field_has_metadata_ = false;
+};
+
 // One encoded record. Move-only.
 class Row {
  public:
@@ -79,6 +157,8 @@ class Row {
   bool DecodeField(std::uint32_t name_id, Value& out) const;
 
  private:
+  friend class RowEncoder;
+
   std::unique_ptr<std::uint8_t[]> bytes_;
 };
 
