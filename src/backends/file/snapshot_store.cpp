@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <span>
@@ -231,6 +232,7 @@ void SnapshotStore::LoadBase() {
         rows.clear();
       };
       Record record;
+      bool reserved = false;
       ReadCsvRows(
           *in, CsvOptionsFor(options_), options_.path,
           [&](const std::vector<std::string>& column_names) {
@@ -255,7 +257,18 @@ void SnapshotStore::LoadBase() {
               encoder.EndField(field.metadata);
             }
             rows.push_back(encoder.Finish(row.metadata));
-            if (rows.size() == kRestoreBatch) flush_rows();
+            if (rows.size() == kRestoreBatch) {
+              if (!reserved && options_.compression == Compression::kNone) {
+                // A row takes about the room of its line: the file holds about size / (bytes
+                // of a row) of them. Room for them now spares growing the id table and the
+                // row list step by step.
+                reserved = true;
+                std::size_t bytes = 0;
+                for (const Row& encoded : rows) bytes += encoded.size();
+                image.ReserveRecords(base_.size / std::max<std::size_t>(1, bytes / rows.size()));
+              }
+              flush_rows();
+            }
           });
       flush_rows();
       break;

@@ -281,6 +281,13 @@ std::uint32_t MemoryDatabase::InternFieldName(std::string_view name) {
   return dictionary_.Intern(name);
 }
 
+void MemoryDatabase::ReserveRecords(std::size_t n) {
+  std::unique_lock lock(mutex_);
+  CheckOpen();
+  rows_.reserve(rows_.size() + n);
+  ids_.Reserve(n);
+}
+
 void MemoryDatabase::RestoreEncoded(std::span<Row> rows) {
   constexpr std::size_t kAhead = 4;
   std::unique_lock lock(mutex_);

@@ -94,6 +94,9 @@ class MemoryDatabase final : public Database {
   // Restore for rows already encoded (RowEncoder, with names from InternFieldName): each replaces
   // a row of the same id or is appended. Takes the rows (they are left empty).
   void RestoreEncoded(std::span<Row> rows);
+  // Makes room for n more records, so that a load of a known size does not grow the tables step
+  // by step.
+  void ReserveRecords(std::size_t n);
 
  private:
   friend class MemoryCursor;
