@@ -9,27 +9,10 @@
 
 namespace dkdata::internal {
 
+using namespace row_format;
+
 namespace {
 
-enum Tag : std::uint8_t {
-  kTagNull,
-  kTagFalse,
-  kTagTrue,
-  kTagInt,
-  kTagFloat,
-  kTagString,
-  kTagBytes,
-  kTagTimestamp,
-  kTagList,
-  kTagObject,
-  kTagVector,
-};
-
-constexpr std::uint8_t kHasMetadata = 0x80;
-
-std::uint64_t ZigZag(std::int64_t v) {
-  return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
-}
 std::int64_t UnZigZag(std::uint64_t v) {
   return static_cast<std::int64_t>(v >> 1) ^ -static_cast<std::int64_t>(v & 1);
 }
@@ -275,52 +258,12 @@ void RowEncoder::Begin(std::string_view id, std::uint64_t version, std::size_t f
   out_.Varint(field_count);
 }
 
-void RowEncoder::BeginField(std::uint32_t name_id, FieldType type, bool has_metadata) {
-  out_.Ensure(16 + 11);  // the field's head, then a value's tag with a varint or a double
-  out_.Varint(name_id);
-  out_.Byte(static_cast<std::uint8_t>(type) | (has_metadata ? kHasMetadata : 0));
-  // The value goes right after a one-byte length, patched by EndField once its size is known.
-  length_at_ = out_.size();
-  out_.Byte(0);
-  field_has_metadata_ = has_metadata;
-}
-
-void RowEncoder::Null() {
-  out_.Byte(kTagNull);
-}
-
-void RowEncoder::Bool(bool b) {
-  out_.Byte(b ? kTagTrue : kTagFalse);
-}
-
-void RowEncoder::Int(std::int64_t i) {
-  out_.Byte(kTagInt);
-  out_.Varint(ZigZag(i));
-}
-
-void RowEncoder::Float(double d) {
-  if (!std::isfinite(d)) throw NonFinite{};
-  out_.Byte(kTagFloat);
-  out_.Raw(&d, 8);
-}
-
-void RowEncoder::String(std::string_view s) {
-  out_.Byte(kTagString);
-  out_.String(s);
-}
-
-void RowEncoder::Timestamp(std::int64_t micros) {
-  out_.Byte(kTagTimestamp);
-  out_.Varint(ZigZag(micros));
-}
-
 void RowEncoder::Any(const Value& value) {
   EncodeValue(out_, value);
 }
 
-void RowEncoder::EndField(const Object& metadata) {
-  out_.PatchLength(length_at_, out_.size() - length_at_ - 1);
-  if (field_has_metadata_) EncodeObject(out_, metadata);
+void RowEncoder::WriteMetadata(const Object& metadata) {
+  EncodeObject(out_, metadata);
 }
 
 Row RowEncoder::Finish(const Object& record_metadata) {

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <functional>
@@ -106,6 +107,30 @@ class RowWriter {
 
 class Row;
 
+// The row format's tags and flags (see the layout above).
+namespace row_format {
+enum Tag : std::uint8_t {
+  kTagNull,
+  kTagFalse,
+  kTagTrue,
+  kTagInt,
+  kTagFloat,
+  kTagString,
+  kTagBytes,
+  kTagTimestamp,
+  kTagList,
+  kTagObject,
+  kTagVector,
+};
+
+// In a field's type byte: the field has metadata.
+constexpr std::uint8_t kHasMetadata = 0x80;
+
+inline std::uint64_t ZigZag(std::int64_t v) {
+  return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
+}
+}  // namespace row_format
+
 // Builds a row field by field. Row::Encode is built on it; loaders that decode a file into typed
 // values (the file backend reading CSV) use it directly and build no Record. Names are ids from
 // the store's FieldDictionary. For each row: Begin; for each of the field_count fields BeginField,
@@ -116,19 +141,46 @@ class RowEncoder {
   struct NonFinite {};
 
   void Begin(std::string_view id, std::uint64_t version, std::size_t field_count);
-  void BeginField(std::uint32_t name_id, FieldType type, bool has_metadata);
-  void Null();
-  void Bool(bool b);
-  void Int(std::int64_t i);
-  void Float(double d);
-  void String(std::string_view s);
-  void Timestamp(std::int64_t micros);
+  // The calls of a field are inline: a CSV load makes one of each per cell.
+  void BeginField(std::uint32_t name_id, FieldType type, bool has_metadata) {
+    out_.Ensure(16 + 11);  // the field's head, then a value's tag with a varint or a double
+    out_.Varint(name_id);
+    out_.Byte(static_cast<std::uint8_t>(type) | (has_metadata ? row_format::kHasMetadata : 0));
+    // The value goes right after a one-byte length, patched by EndField once its size is known.
+    length_at_ = out_.size();
+    out_.Byte(0);
+    field_has_metadata_ = has_metadata;
+  }
+  void Null() { out_.Byte(row_format::kTagNull); }
+  void Bool(bool b) { out_.Byte(b ? row_format::kTagTrue : row_format::kTagFalse); }
+  void Int(std::int64_t i) {
+    out_.Byte(row_format::kTagInt);
+    out_.Varint(row_format::ZigZag(i));
+  }
+  void Float(double d) {
+    if (!std::isfinite(d)) throw NonFinite{};
+    out_.Byte(row_format::kTagFloat);
+    out_.Raw(&d, 8);
+  }
+  void String(std::string_view s) {
+    out_.Byte(row_format::kTagString);
+    out_.String(s);
+  }
+  void Timestamp(std::int64_t micros) {
+    out_.Byte(row_format::kTagTimestamp);
+    out_.Varint(row_format::ZigZag(micros));
+  }
   void Any(const Value& value);
   // metadata is written when BeginField said the field has some.
-  void EndField(const Object& metadata);
+  void EndField(const Object& metadata) {
+    out_.PatchLength(length_at_, out_.size() - length_at_ - 1);
+    if (field_has_metadata_) WriteMetadata(metadata);
+  }
   Row Finish(const Object& record_metadata);
 
  private:
+  void WriteMetadata(const Object& metadata);
+
   RowWriter out_;
   std::size_t length_at_ = 0;
   bool field_has_metadata_ = false;
