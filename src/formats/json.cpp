@@ -915,12 +915,7 @@ class ValueBuilder {
         }
       } else if (key == "metadata" && !seen_metadata) {
         seen_metadata = true;
-        Value metadata = Build(value, 1);
-        if (Object* members = metadata.Get<Object>()) {
-          record.metadata() = std::move(*members);
-        } else if (!metadata.is_null()) {
-          return std::nullopt;
-        }
+        if (!ReadMetadata(value, 1, record.metadata())) return std::nullopt;
       } else if (key == "_version" && !seen_version) {
         seen_version = true;
         const Value version = Build(value, 1);
@@ -1117,6 +1112,17 @@ class ValueBuilder {
     return true;
   }
 
+  // A "metadata" member (inside `depth` containers) into into: an object, or null for none; false
+  // for anything else.
+  bool ReadMetadata(od::value& value, std::size_t depth, Object& into) {
+    Value metadata = Build(value, depth);
+    if (Object* members = metadata.Get<Object>()) {
+      into = std::move(*members);
+      return true;
+    }
+    return metadata.is_null();
+  }
+
   // {"name", "value", "type", "metadata"} into field (whose name is set), as ReadStructuredField
   // does; false when it is not quite that.
   bool ReadFieldObject(od::object object, Field& field) {
@@ -1143,12 +1149,7 @@ class ValueBuilder {
         }
       } else if (key == "metadata" && !seen_metadata) {
         seen_metadata = true;
-        Value metadata = Build(value, 3);
-        if (Object* members = metadata.Get<Object>()) {
-          field.metadata = std::move(*members);
-        } else if (!metadata.is_null()) {
-          return false;
-        }
+        if (!ReadMetadata(value, 3, field.metadata)) return false;
       } else if (key == "value" || key == "type" || key == "metadata") {
         return false;  // repeated
       }
