@@ -188,6 +188,73 @@ TEST_F(FileStoreTest, CorruptionInTheMiddleNamesTheLineAndSalvageSkipsIt) {
   EXPECT_NE(Warnings().back().find("line 2"), std::string::npos);
 }
 
+// Several threads read a JSONL store's lines (option threads); what a scan finds must not depend
+// on how many: later lines replace earlier ones, batches, deletes, lines without ids (numbered by
+// line), and a garbled line far into the file (several windows of lines in).
+TEST_F(FileStoreTest, ThreadsReadAStoreExactlyAsOneThreadDoes) {
+  const std::string pad(300, 'x');
+  std::string text;
+  std::uint64_t line = 0, garbled_line = 0;
+  auto add = [&](const std::string& l) {
+    text += l + "\n";
+    ++line;
+  };
+  auto put = [&](int i, int age) {
+    add(R"({"id":"r)" + std::to_string(i) + R"(","fields":{"age":{"name":"age","value":)" +
+        std::to_string(age) + R"(,"type":"integer"},"pad":{"name":"pad","value":")" + pad +
+        R"(","type":"string"}},"_version":1})");
+  };
+  for (int i = 0; i < 12000; ++i) {
+    if (i % 1000 == 0) {
+      add(R"({"_batch":5})");
+      for (int k = 0; k < 5; ++k) put(100000 + i + k, k);
+    }
+    put(i, i % 100);
+    if (i % 777 == 0 && i > 0) add(R"({"_deleted":"r)" + std::to_string(i - 1) + R"("})");
+    if (i % 501 == 0) add(R"({"age":7,"pad":")" + pad + R"("})");
+    if (i % 997 == 0 && i > 0) put(i / 2, 1000);  // replaces an earlier line
+    if (i == 9000) {
+      add(R"({"id": garbage)");
+      garbled_line = line;
+    }
+  }
+  WriteFile(Path("t.jsonl"), text);
+  ASSERT_GT(text.size(), std::size_t{4} << 20) << "the scan must take several windows of lines";
+
+  struct Seen {
+    std::string error;
+    std::size_t count = 0;
+    std::vector<std::string> ids;
+    std::vector<std::string> warnings;
+  };
+  auto scan = [&](int threads) {
+    Seen seen;
+    try {
+      Open("t.jsonl", Object{{"threads", Value(threads)}})->Count();
+    } catch (const Error& error) {
+      seen.error = error.what();
+    }
+    warnings_.clear();
+    auto db = Open("t.jsonl", Object{{"threads", Value(threads)}, {"salvage", Value(true)}});
+    seen.count = db->Count(Where("age", Op::kGte, 50));
+    for (const Record& r : db->Search(Query().Filter("age", Op::kLt, 3)))
+      seen.ids.push_back(*r.id());
+    seen.warnings = Warnings();
+    return seen;
+  };
+  const Seen one = scan(1);
+  EXPECT_NE(one.error.find("line " + std::to_string(garbled_line)), std::string::npos) << one.error;
+  EXPECT_GT(one.count, 5000u);
+  EXPECT_GT(one.ids.size(), 300u);
+  for (int threads : {2, 4}) {
+    const Seen many = scan(threads);
+    EXPECT_EQ(many.error, one.error) << threads << " threads";
+    EXPECT_EQ(many.count, one.count) << threads << " threads";
+    EXPECT_EQ(many.ids, one.ids) << threads << " threads";
+    EXPECT_EQ(many.warnings, one.warnings) << threads << " threads";
+  }
+}
+
 TEST_F(FileStoreTest, BinaryGarbageIsAClearErrorNotACrash) {
   std::string garbage(4096, '\0');
   for (std::size_t i = 0; i < garbage.size(); ++i) garbage[i] = static_cast<char>(i * 131 + 7);

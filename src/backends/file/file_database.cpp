@@ -23,9 +23,9 @@ constexpr std::string_view kBackend = "file";
 // Every key the backend takes. vector_enabled and vector_metric are the reference's and change
 // nothing here yet.
 constexpr std::string_view kOptionKeys[] = {
-    "path",           "format",       "compression",          "sync",
-    "lock_timeout",   "salvage",      "compaction_threshold", "column_types",
-    "vector_enabled", "vector_metric"};
+    "path",         "format",         "compression",          "sync",
+    "lock_timeout", "salvage",        "compaction_threshold", "column_types",
+    "threads",      "vector_enabled", "vector_metric"};
 
 [[noreturn]] void BadOption(std::string message) {
   throw Error(ErrorCode::kInvalidArgument, std::move(message), std::string(kBackend));
@@ -156,6 +156,15 @@ FileOptions ParseFileOptions(const Object& options) {
         }
         out.column_types[column] = *type;
       }
+    } else if (key == "threads") {
+      const double threads = NumberOption(value, key);
+      if (!(threads >= 0 && threads <= 256) ||
+          threads != static_cast<double>(static_cast<int>(threads))) {
+        BadOption(
+            "option 'threads' of backend 'file' must be a whole number from 0 (the machine's "
+            "cores) to 256");
+      }
+      out.threads = static_cast<unsigned>(threads);
     } else if (key == "vector_enabled" || key == "vector_metric") {
       // The reference's vector options: accepted, nothing to do yet.
     } else {

@@ -51,6 +51,8 @@ struct FileOptions {
   std::uint64_t compaction_min_bytes = std::uint64_t{1} << 20;
   // Skip lines that are not valid records (each reported) instead of failing to open.
   bool salvage = false;
+  // Threads that read a JSONL store's lines when a call reads the file; 0: the machine's cores.
+  unsigned threads = 0;
   // CSV/TSV: types for the columns of a plain file, by column name.
   std::map<std::string, FieldType, std::less<>> column_types;
 };

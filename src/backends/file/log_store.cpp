@@ -7,6 +7,7 @@
 #include <functional>
 
 #include "core/evaluator.hpp"
+#include "core/worker_pool.hpp"
 #include "dkdata/diagnostics.hpp"
 #include "dkdata/errors.hpp"
 #include "dkdata/json.hpp"
@@ -111,7 +112,8 @@ void LogStore::ScanFrom(std::uint64_t offset) {
                             *info.record);
           }
         },
-        SalvageReporter(options_.path), tap_ != nullptr ? tap_->selection : nullptr);
+        SalvageReporter(options_.path), tap_ != nullptr ? tap_->selection : nullptr,
+        options_.threads == 0 ? WorkerPool::DefaultThreads() : options_.threads);
     FlushIndexUpdates();
   } catch (...) {
     // Some lines are applied, the rest are not: read the whole file again next time.

@@ -2,11 +2,14 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <cstring>
+#include <memory>
 #include <optional>
 #include <vector>
 
 #include "backends/file/file_io.hpp"
+#include "core/worker_pool.hpp"
 #include "dkdata/errors.hpp"
 #include "dkdata/json.hpp"
 #include "formats/json_internal.hpp"
@@ -222,17 +225,6 @@ class ScanBuffer {
   std::unique_ptr<char[]> data_;
 };
 
-// The offset just past the count-th newline at or after from, or npos when the buffer ends first.
-std::size_t SkipLines(const char* data, std::size_t from, std::size_t filled, std::uint64_t count) {
-  std::size_t at = from;
-  for (std::uint64_t k = 0; k < count; ++k) {
-    const void* nl = std::memchr(data + at, '\n', filled - at);
-    if (nl == nullptr) return std::string_view::npos;
-    at = static_cast<std::size_t>(static_cast<const char*>(nl) - data) + 1;
-  }
-  return at;
-}
-
 // Whether the `count` lines after file offset `from` are all there, each ending in a newline:
 // counted in the file without keeping them, so a batch longer than the scan buffer costs no
 // memory. complete = false gives the end of the file in end.
@@ -259,12 +251,167 @@ bool LinesAreComplete(int fd, const std::string& path, std::uint64_t from, std::
   return true;
 }
 
+// The complete lines of the scan buffer not yet delivered, and what each is: lines are found
+// (memchr) once, and read (PeekLogLine, the costly part) a window at a time, spread over the
+// scan's threads, then delivered in order by the scanning thread. Both survive refills of the
+// buffer, so a batch waiting for its lines is not read twice.
+// The complete lines of the scan buffer not yet delivered, and what each is. Lines are found
+// (memchr) once, and read (PeekLogLine, the costly part) a window at a time, by the scan's
+// threads; the scanning thread delivers them in order. With threads, the next window is read
+// while the scanning thread delivers the current one. Both survive refills of the buffer, so a
+// batch waiting for its lines is not read twice.
+class PendingLines {
+ public:
+  PendingLines(const FieldSelection* selection, unsigned threads)
+      : selection_(selection), threads_(threads) {}
+  PendingLines(const PendingLines&) = delete;
+  PendingLines& operator=(const PendingLines&) = delete;
+
+  std::size_t size() const noexcept { return ends_.size() - first_; }
+  // Buffer positions of line i (counted from the first pending line): [begin, end), end at '\n'.
+  std::size_t Begin(std::size_t i) const noexcept { return BeginOf(first_ + i); }
+  std::size_t End(std::size_t i) const noexcept { return ends_[first_ + i]; }
+
+  // Records the lines of the buffer's first `filled` bytes that end in a newline and are not
+  // recorded yet.
+  void FindLines(const char* buffer, std::size_t filled) {
+    std::size_t at = ends_.empty() ? begin_ : ends_.back() + 1;
+    while (at < filled) {
+      const void* nl = std::memchr(buffer + at, '\n', filled - at);
+      if (nl == nullptr) break;
+      const std::size_t line_end = static_cast<std::size_t>(static_cast<const char*>(nl) - buffer);
+      ends_.push_back(line_end);
+      at = line_end + 1;
+    }
+  }
+
+  // What a line is; error is set (and info is blank) for a line that is not a record-log line.
+  struct Read {
+    LogLineInfo info;
+    std::string error;
+  };
+  // Line i, read (with the lines after it in its window) if it was not yet. first_line_number
+  // is the number of line 0.
+  Read& At(std::size_t i, const char* buffer, std::uint64_t first_line_number) {
+    const std::size_t k = first_ + i;
+    if (k >= current_.end || k < current_.begin) {
+      FinishNext();
+      if (k >= next_.begin && k < next_.end) {
+        std::swap(current_, next_);
+      } else {
+        Fill(current_, k, buffer, first_line_number - i, /*wait=*/true);
+      }
+      next_.Clear(current_.end);
+      if (threads_ > 1 && current_.end < ends_.size()) {
+        Fill(next_, current_.end, buffer, first_line_number - i, /*wait=*/false);
+      }
+    }
+    return current_.reads[k - current_.begin];
+  }
+
+  // The first `count` pending lines are delivered.
+  void Consume(std::size_t count) { first_ += count; }
+
+  // The buffer is about to change (grow, shift, refill): no thread may be reading it.
+  void Quiesce() { FinishNext(); }
+
+  // The buffer dropped its first `shift` bytes, all of them delivered: positions move with it.
+  void ShiftBuffer(std::size_t shift) {
+    const std::size_t drop = first_;
+    begin_ = BeginOf(drop) - shift;
+    ends_.erase(ends_.begin(), ends_.begin() + static_cast<std::ptrdiff_t>(drop));
+    for (std::size_t& end : ends_) end -= shift;
+    current_.DropLines(drop);
+    next_.DropLines(drop);
+    first_ = 0;
+  }
+
+ private:
+  // Lines read at once: enough to share among threads, few enough that their records (with a
+  // selection) stay small next to the buffer.
+  static constexpr std::size_t kWindow = 2048;
+  static constexpr std::size_t kTask = 256;
+  // Below this many bytes in a window, threads cost more than they save.
+  static constexpr std::size_t kParallelBytes = std::size_t{256} << 10;
+
+  // Lines [begin, end) of ends_, read into reads[0, end - begin); entries past those are spare.
+  struct Window {
+    std::size_t begin = 0;
+    std::size_t end = 0;
+    std::vector<Read> reads;
+    void Clear(std::size_t at) { begin = end = at; }
+    // The first `drop` lines of ends_ are gone.
+    void DropLines(std::size_t drop) {
+      const std::size_t gone = std::min(drop, end) - std::min(drop, begin);
+      std::rotate(reads.begin(), reads.begin() + static_cast<std::ptrdiff_t>(gone), reads.end());
+      begin = begin > drop ? begin - drop : 0;
+      end = end > drop ? end - drop : 0;
+    }
+  };
+
+  std::size_t BeginOf(std::size_t k) const noexcept { return k == 0 ? begin_ : ends_[k - 1] + 1; }
+
+  // Reads the window of lines from `from` into window: at once, or (wait = false) started on the
+  // pool for FinishNext to collect. number_of_first is the line number of ends_[first_].
+  void Fill(Window& window, std::size_t from, const char* buffer, std::uint64_t number_of_first,
+            bool wait) {
+    const std::size_t to = std::min(ends_.size(), from + kWindow);
+    window.begin = from;
+    window.end = to;
+    // Reads are overwritten, not rebuilt: their strings keep their memory, and the records of
+    // the last window are freed by the threads reading the new one.
+    if (window.reads.size() < to - from) window.reads.resize(to - from);
+    const std::uint64_t number_of_from = number_of_first + (from - first_);
+    auto read_lines = [this, &window, from, to, buffer, number_of_from](std::size_t task) {
+      const std::size_t stop = std::min(to, from + (task + 1) * kTask);
+      for (std::size_t k = from + task * kTask; k < stop; ++k) {
+        const std::size_t begin = BeginOf(k);
+        Read& read = window.reads[k - from];
+        read.error.clear();
+        try {
+          PeekLogLine(std::string_view(buffer + begin, ends_[k] - begin),
+                      number_of_from + (k - from), read.info, selection_);
+        } catch (const Error& error) {
+          read.error = error.what();
+          read.info.kind = LogLineInfo::Kind::kBlank;
+        }
+      }
+    };
+    const std::size_t tasks = (to - from + kTask - 1) / kTask;
+    if (threads_ > 1 && ends_[to - 1] - BeginOf(from) >= kParallelBytes) {
+      if (!pool_) pool_ = std::make_unique<WorkerPool>(threads_);
+      pool_->Start(tasks, read_lines);
+      in_flight_ = true;
+      if (wait) FinishNext();
+    } else {
+      for (std::size_t task = 0; task < tasks; ++task) read_lines(task);
+    }
+  }
+
+  void FinishNext() {
+    if (!in_flight_) return;
+    in_flight_ = false;
+    pool_->Wait();
+  }
+
+  const FieldSelection* selection_;
+  unsigned threads_;
+  std::size_t begin_ = 0;          // buffer position of the first line in ends_
+  std::vector<std::size_t> ends_;  // buffer positions of the line ends found
+  std::size_t first_ = 0;          // the first undelivered line in ends_
+  Window current_;                 // the window being delivered
+  Window next_;                    // the window after it, perhaps being read by the pool
+  bool in_flight_ = false;         // the pool is reading a window
+  // Last, so that it is destroyed first: its destructor waits for a window still being read.
+  std::unique_ptr<WorkerPool> pool_;
+};
+
 }  // namespace
 
 LogScanEnd ScanLog(int fd, const std::string& path, std::uint64_t start, std::uint64_t first_line,
                    const std::function<void(const LogLine&, LogLineInfo&)>& on_line,
                    const std::function<void(std::uint64_t, std::string_view)>& on_bad_line,
-                   const FieldSelection* selection) {
+                   const FieldSelection* selection, unsigned threads) {
   ScanBuffer buffer(kChunk);
   std::size_t filled = 0;               // bytes in buffer
   std::uint64_t buffer_offset = start;  // file offset of buffer[0]
@@ -276,26 +423,17 @@ LogScanEnd ScanLog(int fd, const std::string& path, std::uint64_t start, std::ui
   std::uint64_t batch_left = 0;  // lines still to come of a batch known to be complete
   bool batch_waiting = false;    // the buffer starts with a batch whose lines are not all there
   std::optional<std::uint64_t> torn_batch_file_end;  // set when the last batch is incomplete
-  LogLineInfo info;
+  PendingLines pending(selection, threads);
 
-  // Reads what the line at [from, line_end) of the buffer is into info (a bad line is blank when
-  // salvaging).
-  auto peek = [&](std::size_t from, std::size_t line_end) {
-    const LogLine line{std::string_view(buffer.data() + from, line_end - from),
-                       buffer_offset + from, line_number};
-    try {
-      PeekLogLine(line.text, line.number, info, selection);
-    } catch (const Error& error) {
-      if (!on_bad_line) {
-        throw Error(ErrorCode::kIo,
-                    "'" + path + "' " + error.what() +
-                        " (open the store with salvage: true to skip invalid lines)",
-                    "file");
-      }
-      on_bad_line(line.number, error.what());
-      info.kind = LogLineInfo::Kind::kBlank;
+  // A line that is not a record-log line: an error naming the file, or skipped when salvaging.
+  auto bad_line = [&](std::uint64_t number, const std::string& why) {
+    if (!on_bad_line) {
+      throw Error(
+          ErrorCode::kIo,
+          "'" + path + "' " + why + " (open the store with salvage: true to skip invalid lines)",
+          "file");
     }
-    return line;
+    on_bad_line(number, why);
   };
 
   while (true) {
@@ -309,18 +447,22 @@ LogScanEnd ScanLog(int fd, const std::string& path, std::uint64_t start, std::ui
       filled += got;
     }
     batch_waiting = false;
-    std::size_t pos = 0;
-    while (pos < filled) {
-      const void* nl = std::memchr(buffer.data() + pos, '\n', filled - pos);
-      if (nl == nullptr) break;
-      const std::size_t line_end = static_cast<const char*>(nl) - buffer.data();
-      const LogLine line = peek(pos, line_end);
+    pending.FindLines(buffer.data(), filled);
+    std::size_t delivered = 0;
+    const std::size_t lines = pending.size();
+    for (; delivered < lines; ++delivered) {
+      auto& read = pending.At(delivered, buffer.data(), line_number);
+      LogLineInfo& info = read.info;
+      const std::size_t begin = pending.Begin(delivered);
+      const LogLine line{std::string_view(buffer.data() + begin, pending.End(delivered) - begin),
+                         buffer_offset + begin, line_number};
+      if (!read.error.empty()) bad_line(line.number, read.error);
       if (batch_left > 0) {
         --batch_left;
       } else if (info.kind == LogLineInfo::Kind::kBatch && info.batch > 0) {
         // A batch counts only if all its lines are there: count them (in the buffer when they
         // fit, else in the file) before delivering any.
-        if (SkipLines(buffer.data(), line_end + 1, filled, info.batch) == std::string_view::npos) {
+        if (lines - delivered - 1 < info.batch) {
           if (!at_eof && buffer.capacity() < kBatchInBuffer) {
             batch_waiting = true;  // read on (the buffer grows) and come back to the header
             break;
@@ -338,14 +480,17 @@ LogScanEnd ScanLog(int fd, const std::string& path, std::uint64_t start, std::ui
       end.valid_end = line.offset + line.text.size() + 1;
       end.lines = line_number;
       ++line_number;
-      pos = line_end + 1;
     }
+    const std::size_t pos = delivered == 0 ? pending.Begin(0) : pending.End(delivered - 1) + 1;
+    pending.Consume(delivered);
+    pending.Quiesce();
     if (torn_batch_file_end) break;
-    // Move the partial line to the front.
+    // Move what is not delivered to the front.
     if (pos > 0) {
       std::memmove(buffer.data(), buffer.data() + pos, filled - pos);
       filled -= pos;
       buffer_offset += pos;
+      pending.ShiftBuffer(pos);
     }
     if (at_eof) break;
   }
@@ -359,6 +504,7 @@ LogScanEnd ScanLog(int fd, const std::string& path, std::uint64_t start, std::ui
     std::memset(buffer.data() + filled, 0, kLinePadding);
     bool complete = false;
     LogLine line;
+    LogLineInfo info;
     try {
       line = LogLine{std::string_view(buffer.data(), filled), buffer_offset, line_number};
       PeekLogLine(line.text, line.number, info, selection);

@@ -91,10 +91,12 @@ struct LogScanEnd {
 // on_line may throw to stop the scan.
 // A complete line that is not a JSON object is an Error(kIo) naming the file and line, unless
 // on_bad_line is given: then it is told (line number, why) and the line is skipped (salvage).
-// With a selection, lines are read as PeekLogLine reads them with it.
+// With a selection, lines are read as PeekLogLine reads them with it. With threads > 1, lines are
+// read by that many threads (started for the scan, only when the file has enough to share);
+// on_line and on_bad_line still run on the calling thread, in the file's order.
 LogScanEnd ScanLog(int fd, const std::string& path, std::uint64_t start, std::uint64_t first_line,
                    const std::function<void(const LogLine&, LogLineInfo&)>& on_line,
                    const std::function<void(std::uint64_t, std::string_view)>& on_bad_line = {},
-                   const FieldSelection* selection = nullptr);
+                   const FieldSelection* selection = nullptr, unsigned threads = 1);
 
 }  // namespace dkdata::internal
