@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "backends/file/file_io.hpp"
@@ -198,7 +200,10 @@ Record DecodePutLine(std::string_view line, const LogLineInfo& info,
 
 namespace {
 
+// The scan reads the file kChunk bytes at a time into a buffer of kBufferSize, so that it can read
+// on while other threads still read earlier lines (the buffer's start moves only when it is full).
 constexpr std::size_t kChunk = std::size_t{4} << 20;
+constexpr std::size_t kBufferSize = std::size_t{16} << 20;
 // Batches up to this size are checked for completeness in the buffer; longer ones are counted in
 // the file first (read twice rather than held).
 constexpr std::size_t kBatchInBuffer = std::size_t{32} << 20;
@@ -275,6 +280,7 @@ class PendingLines {
   // Records the lines of the buffer's first `filled` bytes that end in a newline and are not
   // recorded yet.
   void FindLines(const char* buffer, std::size_t filled) {
+    filled_ = filled;
     std::size_t at = ends_.empty() ? begin_ : ends_.back() + 1;
     while (at < filled) {
       const void* nl = std::memchr(buffer + at, '\n', filled - at);
@@ -312,8 +318,23 @@ class PendingLines {
   // The first `count` pending lines are delivered.
   void Consume(std::size_t count) { first_ += count; }
 
-  // The buffer is about to change (grow, shift, refill): no thread may be reading it.
+  // The buffer is about to move (grow, shift) or to be read into: no thread may be using it.
+  // (Reading more into the buffer past what FindLines saw is safe meanwhile: windows read in
+  // the background end kLinePadding bytes before that. That is what a read-ahead does.)
   void Quiesce() { FinishNext(); }
+
+  // Offers a job (reading the next chunk of the file) to run as the first task of the next
+  // window read in the background, so that a pool thread reads the file while the scanning thread
+  // delivers lines. Whether it ran is known after Quiesce: TakeReadAhead returns false when it
+  // did not (nor will: the offer is withdrawn).
+  void OfferReadAhead(std::function<void()> job) {
+    read_ahead_ = std::move(job);
+    read_ahead_started_ = false;
+  }
+  bool TakeReadAhead() {
+    read_ahead_ = nullptr;
+    return std::exchange(read_ahead_started_, false);
+  }
 
   // The buffer dropped its first `shift` bytes, all of them delivered: positions move with it.
   void ShiftBuffer(std::size_t shift) {
@@ -329,16 +350,20 @@ class PendingLines {
  private:
   // Lines read at once: enough to share among threads, few enough that their records (with a
   // selection) stay small next to the buffer.
-  static constexpr std::size_t kWindow = 2048;
+  static constexpr std::size_t kWindow = 8192;
   static constexpr std::size_t kTask = 256;
   // Below this many bytes in a window, threads cost more than they save.
   static constexpr std::size_t kParallelBytes = std::size_t{256} << 10;
 
   // Lines [begin, end) of ends_, read into reads[0, end - begin); entries past those are spare.
+  // The threads reading it use its own copy of where the lines are (line_ends, after the first
+  // line's start first_begin), since FindLines may grow ends_ meanwhile.
   struct Window {
     std::size_t begin = 0;
     std::size_t end = 0;
     std::vector<Read> reads;
+    std::size_t first_begin = 0;
+    std::vector<std::size_t> line_ends;
     void Clear(std::size_t at) { begin = end = at; }
     // The first `drop` lines of ends_ are gone.
     void DropLines(std::size_t drop) {
@@ -355,22 +380,32 @@ class PendingLines {
   // pool for FinishNext to collect. number_of_first is the line number of ends_[first_].
   void Fill(Window& window, std::size_t from, const char* buffer, std::uint64_t number_of_first,
             bool wait) {
-    const std::size_t to = std::min(ends_.size(), from + kWindow);
+    std::size_t to = std::min(ends_.size(), from + kWindow);
+    if (!wait) {
+      // In the background only lines whose padding (which PeekLogLine may read) is in the
+      // buffer already: the scan may read more into the bytes after filled_ meanwhile.
+      while (to > from && ends_[to - 1] + 1 + kLinePadding > filled_) --to;
+      if (to == from) return;
+    }
     window.begin = from;
     window.end = to;
+    window.first_begin = BeginOf(from);
+    window.line_ends.assign(ends_.begin() + static_cast<std::ptrdiff_t>(from),
+                            ends_.begin() + static_cast<std::ptrdiff_t>(to));
     // Reads are overwritten, not rebuilt: their strings keep their memory, and the records of
     // the last window are freed by the threads reading the new one.
     if (window.reads.size() < to - from) window.reads.resize(to - from);
     const std::uint64_t number_of_from = number_of_first + (from - first_);
-    auto read_lines = [this, &window, from, to, buffer, number_of_from](std::size_t task) {
-      const std::size_t stop = std::min(to, from + (task + 1) * kTask);
-      for (std::size_t k = from + task * kTask; k < stop; ++k) {
-        const std::size_t begin = BeginOf(k);
-        Read& read = window.reads[k - from];
+    auto read_lines = [this, &window, buffer, number_of_from](std::size_t task) {
+      const std::size_t count = window.line_ends.size();
+      const std::size_t stop = std::min(count, (task + 1) * kTask);
+      for (std::size_t i = task * kTask; i < stop; ++i) {
+        const std::size_t begin = i == 0 ? window.first_begin : window.line_ends[i - 1] + 1;
+        Read& read = window.reads[i];
         read.error.clear();
         try {
-          PeekLogLine(std::string_view(buffer + begin, ends_[k] - begin),
-                      number_of_from + (k - from), read.info, selection_);
+          PeekLogLine(std::string_view(buffer + begin, window.line_ends[i] - begin),
+                      number_of_from + i, read.info, selection_);
         } catch (const Error& error) {
           read.error = error.what();
           read.info.kind = LogLineInfo::Kind::kBlank;
@@ -378,9 +413,17 @@ class PendingLines {
       }
     };
     const std::size_t tasks = (to - from + kTask - 1) / kTask;
-    if (threads_ > 1 && ends_[to - 1] - BeginOf(from) >= kParallelBytes) {
+    if (threads_ > 1 && ends_[to - 1] - window.first_begin >= kParallelBytes) {
       if (!pool_) pool_ = std::make_unique<WorkerPool>(threads_);
-      pool_->Start(tasks, read_lines);
+      if (!wait && read_ahead_ && !read_ahead_started_) {
+        // Task 0 reads the file ahead; the others read lines.
+        read_ahead_started_ = true;
+        pool_->Start(tasks + 1, [this, read_lines](std::size_t task) {
+          task == 0 ? read_ahead_() : read_lines(task - 1);
+        });
+      } else {
+        pool_->Start(tasks, read_lines);
+      }
       in_flight_ = true;
       if (wait) FinishNext();
     } else {
@@ -396,12 +439,15 @@ class PendingLines {
 
   const FieldSelection* selection_;
   unsigned threads_;
-  std::size_t begin_ = 0;          // buffer position of the first line in ends_
-  std::vector<std::size_t> ends_;  // buffer positions of the line ends found
-  std::size_t first_ = 0;          // the first undelivered line in ends_
-  Window current_;                 // the window being delivered
-  Window next_;                    // the window after it, perhaps being read by the pool
-  bool in_flight_ = false;         // the pool is reading a window
+  std::size_t begin_ = 0;             // buffer position of the first line in ends_
+  std::vector<std::size_t> ends_;     // buffer positions of the line ends found
+  std::size_t first_ = 0;             // the first undelivered line in ends_
+  std::size_t filled_ = 0;            // the buffer's bytes when FindLines last looked
+  Window current_;                    // the window being delivered
+  Window next_;                       // the window after it, perhaps being read by the pool
+  bool in_flight_ = false;            // the pool is reading a window
+  std::function<void()> read_ahead_;  // offered by OfferReadAhead
+  bool read_ahead_started_ = false;
   // Last, so that it is destroyed first: its destructor waits for a window still being read.
   std::unique_ptr<WorkerPool> pool_;
 };
@@ -412,7 +458,7 @@ LogScanEnd ScanLog(int fd, const std::string& path, std::uint64_t start, std::ui
                    const std::function<void(const LogLine&, LogLineInfo&)>& on_line,
                    const std::function<void(std::uint64_t, std::string_view)>& on_bad_line,
                    const FieldSelection* selection, unsigned threads) {
-  ScanBuffer buffer(kChunk);
+  ScanBuffer buffer(kBufferSize);
   std::size_t filled = 0;               // bytes in buffer
   std::uint64_t buffer_offset = start;  // file offset of buffer[0]
   std::uint64_t line_number = first_line;
@@ -436,11 +482,21 @@ LogScanEnd ScanLog(int fd, const std::string& path, std::uint64_t start, std::ui
     on_bad_line(number, why);
   };
 
+  // With threads, a pool thread reads the next chunk while this one delivers lines (see
+  // PendingLines::OfferReadAhead); read_ahead_got is what it read, after filled.
+  std::size_t read_ahead_got = 0;
+  bool read_ahead = false;  // this round's chunk was read ahead
   while (true) {
-    if (!at_eof) {
+    if (read_ahead) {
+      read_ahead = false;
+      if (read_ahead_got == 0) at_eof = true;  // seen at the start of a round, as below
+    } else if (!at_eof) {
       // A line longer than the buffer, or a batch that may still fit (kBatchInBuffer).
-      if (buffer.capacity() == filled) buffer.Grow(filled);
-      const std::size_t room = buffer.capacity() - filled;
+      if (buffer.capacity() == filled) {
+        pending.Quiesce();
+        buffer.Grow(filled);
+      }
+      const std::size_t room = std::min(kChunk, buffer.capacity() - filled);
       const std::size_t got =
           ReadAt(fd, buffer.data() + filled, room, buffer_offset + filled, path);
       if (got == 0) at_eof = true;
@@ -448,6 +504,11 @@ LogScanEnd ScanLog(int fd, const std::string& path, std::uint64_t start, std::ui
     }
     batch_waiting = false;
     pending.FindLines(buffer.data(), filled);
+    if (threads > 1 && !at_eof && buffer.capacity() - filled >= kChunk) {
+      pending.OfferReadAhead([&, at = filled] {
+        read_ahead_got = ReadAt(fd, buffer.data() + at, kChunk, buffer_offset + at, path);
+      });
+    }
     std::size_t delivered = 0;
     const std::size_t lines = pending.size();
     for (; delivered < lines; ++delivered) {
@@ -484,9 +545,14 @@ LogScanEnd ScanLog(int fd, const std::string& path, std::uint64_t start, std::ui
     const std::size_t pos = delivered == 0 ? pending.Begin(0) : pending.End(delivered - 1) + 1;
     pending.Consume(delivered);
     pending.Quiesce();
+    if (pending.TakeReadAhead()) {
+      read_ahead = true;
+      filled += read_ahead_got;
+    }
     if (torn_batch_file_end) break;
-    // Move what is not delivered to the front.
-    if (pos > 0) {
+    // Move what is not delivered to the front, once the buffer has no room for another chunk
+    // (or at the end, where what is left is read below from the front).
+    if (pos > 0 && (at_eof || buffer.capacity() - filled < kChunk)) {
       std::memmove(buffer.data(), buffer.data() + pos, filled - pos);
       filled -= pos;
       buffer_offset += pos;
@@ -494,6 +560,7 @@ LogScanEnd ScanLog(int fd, const std::string& path, std::uint64_t start, std::ui
     }
     if (at_eof) break;
   }
+  pending.Quiesce();
   if (torn_batch_file_end) {
     end.torn_bytes = *torn_batch_file_end - end.valid_end;
     return end;
