@@ -920,6 +920,15 @@ TEST(JsonRecord, SelectedFieldsAreThoseOfTheWholeRecord) {
       R"({"metadata":{},"fields":{"age":{"value":9,"type":"integer"}},"_id":"r4"})",
       // A flat line from another tool.
       R"({"age":12,"name":"x","nested":{"deep":[1,2,3]}})",
+      // Members of "fields" that start like the field objects written here but are not one (a
+      // key "valuex", a "name" that is not a string), or are one in a form read the long way
+      // (an escaped name, "value" after "type", spaces): the text shortcut must not be fooled.
+      R"({"_id":"r5","fields":{"age":{"value":2},"other":{"name":"o","valuex":3}}})",
+      R"({"_id":"r6","fields":{"age":{"value":2},"other":{"name":5,"value":3}}})",
+      R"({"_id":"r7","fields":{"age":{"value":2},"other":{"name":"o\"q","value":3}}})",
+      R"({"_id":"r8","fields":{"age":{"value":2},"other":{"type":"integer","value":3}}})",
+      R"({"_id":"r9","fields":{"age":{"value":2},"other":{ "name" : "o" , "value" : 3 }}})",
+      R"({"_id":"r11","fields":{"age":{"value":2},"other":{"name":"o",  "x":{"value":1}}}})",
   };
   const std::vector<std::vector<std::string>> selections = {
       {"age"}, {"address.city"}, {"when"}, {"fields"}, {"fields.age"}, {"name", "age"}, {"none"}};
