@@ -16,7 +16,7 @@ done
 
 apt_packages=(
   build-essential cmake ninja-build pkg-config git
-  libsimdjson-dev libfmt-dev libcli11-dev
+  libsimdjson-dev libfmt-dev libcli11-dev libyaml-cpp-dev
   libsqlite3-dev zlib1g-dev libzstd-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format clang-tidy
