@@ -34,6 +34,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/worker_pool.hpp"
 #include "dkdata/errors.hpp"
 #include "dkdata/json.hpp"
 #include "dkdata/value.hpp"
@@ -211,6 +212,10 @@ class CellRow {
   std::size_t size_ = 0;
 };
 
+// Thrown by a tokenizer reading a part of a file (see CsvTokenizer::ForPart) whose end falls
+// inside a quoted cell: the part was not cut at the end of a row.
+struct PartEndsInQuotedCell {};
+
 class CsvTokenizer {
  public:
   CsvTokenizer(InputStream& in, const CsvDialect& dialect, std::string_view source)
@@ -222,6 +227,23 @@ class CsvTokenizer {
         quoted_finder_('"', '"', '\n', '"'),
         capacity_(kInitialReadBuffer),
         buffer_(new char[capacity_]) {}
+
+  // Reads a part of a file cut after a line end, whose first line is first_line: no byte-order
+  // mark is looked for, and, unless the part is the file's last, a quoted cell still open at its
+  // end throws PartEndsInQuotedCell rather than an error.
+  void ForPart(std::size_t first_line, bool last) {
+    line_ = row_line_ = first_line;
+    part_ = true;
+    last_part_ = last;
+  }
+  // The line at the first byte not yet parsed.
+  std::size_t line() const { return line_; }
+  // The bytes read but not parsed yet, taken out of the tokenizer (which must not be used again).
+  std::string TakeUnparsed() {
+    std::string rest(buffer_.get() + begin_, end_ - begin_);
+    begin_ = end_;
+    return rest;
+  }
 
   // The names of the columns, for messages, and the most cells a row may have. Unset (for the
   // header row), cells are named by their position and there is no limit.
@@ -268,7 +290,8 @@ class CsvTokenizer {
   void Start() {
     started_ = true;
     ReadMore();
-    if (end_ >= 3 && std::memcmp(buffer_.get(), "\xEF\xBB\xBF", 3) == 0) begin_ = 3;  // BOM
+    if (!part_ && end_ >= 3 && std::memcmp(buffer_.get(), "\xEF\xBB\xBF", 3) == 0)
+      begin_ = 3;  // BOM
   }
 
   // Keeps the unparsed bytes, makes room (doubling the buffer when a row fills it) and reads until
@@ -379,6 +402,7 @@ class CsvTokenizer {
           p = quoted_finder_.Find(p, end);
           if (p == end) {
             if (!eof_) return Parse::kMore;
+            if (part_ && !last_part_) throw PartEndsInQuotedCell{};
             ThrowInvalid(Where(line_, index) + "unterminated quoted cell (no closing quote)");
           }
           if (*p == '"') {
@@ -546,6 +570,8 @@ class CsvTokenizer {
   std::size_t end_ = 0;    // the end of the bytes read
   bool eof_ = false;
   bool started_ = false;
+  bool part_ = false;         // see ForPart
+  bool last_part_ = false;    // see ForPart
   std::size_t line_ = 1;      // the line at begin_
   std::size_t row_line_ = 1;  // the line where the last row returned starts
   std::deque<std::string> scratch_;
@@ -965,7 +991,8 @@ class RowDecoder {
   }
 
   // Decodes a row into row, replacing all it held.
-  void DecodeRow(const CellRow& cells, std::size_t line, const CsvTokenizer& where, CsvRow& row) {
+  void DecodeRow(const CellRow& cells, std::size_t line, const CsvTokenizer& where,
+                 CsvRow& row) const {
     row.line = line;
     row.has_id = false;
     row.id = {};
@@ -1720,6 +1747,234 @@ void ReadCsvRows(InputStream& in, const CsvOptions& options, std::string_view so
       decoder.DecodeRow(cells, line, tokenizer, row);
       sink(row);
     }
+  });
+}
+
+namespace {
+
+// The stream of some texts (not copied: they must outlive the stream), then of another stream,
+// if any: a part of a file held in memory, or what is left of a file once parts of it were read.
+class ChainedInput final : public InputStream {
+ public:
+  ChainedInput(std::vector<std::string_view> texts, InputStream* rest)
+      : texts_(std::move(texts)), rest_(rest) {}
+  std::size_t Read(char* buf, std::size_t n) override {
+    for (; next_ < texts_.size(); ++next_, at_ = 0) {
+      const std::string_view text = texts_[next_];
+      if (at_ < text.size()) {
+        const std::size_t got = std::min(n, text.size() - at_);
+        std::memcpy(buf, text.data() + at_, got);
+        at_ += got;
+        return got;
+      }
+    }
+    return rest_ != nullptr ? rest_->Read(buf, n) : 0;
+  }
+
+ private:
+  std::vector<std::string_view> texts_;
+  std::size_t next_ = 0;  // the text being read
+  std::size_t at_ = 0;    // how much of it is read
+  InputStream* rest_;
+};
+
+// Where to cut text (the bytes after a row start) so that the part before is whole rows: just past
+// a line feed that, counting quotes from the start, is outside quotes. 0 when there is none. A
+// quote inside an unquoted cell can fool the count; the part's reader then finds its end inside a
+// quoted cell, and the caller falls back to reading on.
+std::size_t PartEnd(std::string_view text, bool csv) {
+  std::size_t end = text.rfind('\n');
+  if (end == std::string_view::npos) return 0;
+  if (!csv) return end + 1;
+  const auto quotes_in = [&](std::size_t from, std::size_t to) {
+    return static_cast<std::size_t>(std::count(text.begin() + static_cast<std::ptrdiff_t>(from),
+                                               text.begin() + static_cast<std::ptrdiff_t>(to),
+                                               '"'));
+  };
+  std::size_t before = quotes_in(0, end);  // quotes before the line feed at end
+  while ((before & 1) != 0) {
+    const std::size_t previous = end == 0 ? std::string_view::npos : text.rfind('\n', end - 1);
+    if (previous == std::string_view::npos) return 0;
+    before -= quotes_in(previous, end);
+    end = previous;
+  }
+  return end + 1;
+}
+
+// The lines a tokenizer counts in text, when it can be known from line feeds alone: a CR not
+// followed by an LF (a lone CR, which ends a line too, except inside a quoted cell) makes it
+// unknown (nullopt).
+std::optional<std::size_t> LineFeeds(std::string_view text) {
+  for (std::size_t cr = text.find('\r'); cr != std::string_view::npos;
+       cr = text.find('\r', cr + 1)) {
+    if (cr + 1 == text.size() || text[cr + 1] != '\n') return std::nullopt;
+  }
+  return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
+}
+
+}  // namespace
+
+void ReadCsvRowsInParallel(
+    InputStream& in, const CsvOptions& options, std::string_view source_name, WorkerPool& pool,
+    const std::function<void(const std::vector<std::string>& names)>& on_header,
+    const std::function<std::unique_ptr<CsvPartSink>()>& new_part,
+    const std::function<void(CsvPartSink& part)>& part_done) {
+  ReadAfterHeader(in, options, source_name, [&](CsvTokenizer& header_reader, RowDecoder& decoder) {
+    on_header(decoder.names());
+    // A part: whole rows of the file, decoded by one task into its sink.
+    struct Part {
+      std::string text;
+      std::size_t first_line = 0;  // as counted by line feeds (checked when it is consumed)
+      bool last = false;           // ends the file
+      std::unique_ptr<CsvPartSink> sink;
+      std::size_t end_line = 0;  // the line after the part, as its reader counted
+      bool ends_in_quotes = false;
+      std::exception_ptr error;
+    };
+    const auto decode = [&](Part& part) {
+      try {
+        ChainedInput input({part.text}, nullptr);
+        CsvTokenizer tokenizer(input, options.dialect, source_name);
+        tokenizer.ForPart(part.first_line, part.last);
+        tokenizer.SetColumns(&decoder.names());
+        CellRow cells;
+        CsvRow row;
+        std::size_t line = 0;
+        while (tokenizer.NextRow(cells, line)) {
+          decoder.DecodeRow(cells, line, tokenizer, row);
+          part.sink->Add(row);
+        }
+        part.end_line = tokenizer.line();
+      } catch (const PartEndsInQuotedCell&) {
+        part.ends_in_quotes = true;
+      } catch (...) {
+        part.error = std::current_exception();
+      }
+    };
+
+    // Parts go to the pool a round at a time; the calling thread hands the parts of one round to
+    // part_done while the pool decodes the next.
+    const std::size_t parts_per_round = std::max<std::size_t>(2, pool.threads() * 2);
+    constexpr std::size_t kPartSize = std::size_t{1} << 20;
+    const bool csv = !options.dialect.tsv;
+    std::string carry = header_reader.TakeUnparsed();  // bytes read after the header
+    std::size_t next_line = header_reader.line();      // of the first byte of carry
+    bool at_end = false;
+    std::vector<char> chunk(kPartSize);
+    // The next part: at least kPartSize bytes cut after a row, or the rest of the file.
+    const auto next_part = [&]() -> std::optional<Part> {
+      while (!at_end && carry.size() < kPartSize) {
+        const std::size_t got = in.Read(chunk.data(), chunk.size());
+        if (got == 0) at_end = true;
+        carry.append(chunk.data(), got);
+      }
+      if (carry.empty()) return std::nullopt;
+      std::size_t cut = at_end ? carry.size() : PartEnd(carry, csv);
+      while (cut == 0 && !at_end) {  // no row ends in what was read: read on
+        const std::size_t got = in.Read(chunk.data(), chunk.size());
+        if (got == 0) at_end = true;
+        carry.append(chunk.data(), got);
+        cut = at_end ? carry.size() : PartEnd(carry, csv);
+      }
+      Part part;
+      part.first_line = next_line;
+      part.last = cut == carry.size() && at_end;
+      part.text.assign(carry, 0, cut);
+      carry.erase(0, cut);
+      part.sink = new_part();
+      // Lines are counted by line feeds; a part with a lone CR gets no count, and the check at
+      // consumption then sends the rest of the file to the one-thread reading.
+      const std::optional<std::size_t> lines = LineFeeds(part.text);
+      next_line = lines ? next_line + *lines : 0;
+      return part;
+    };
+
+    std::deque<Part> ready;     // read, for the next round
+    std::deque<Part> decoding;  // the round the pool is decoding
+    std::deque<Part> decoded;   // the round before: handed to part_done in order
+    std::size_t expected_line = header_reader.line();
+    bool fall_back = false;
+    const auto read_round = [&] {
+      while (ready.size() < parts_per_round) {
+        std::optional<Part> part = next_part();
+        if (!part) break;
+        ready.push_back(std::move(*part));
+      }
+    };
+    const auto start_round = [&] {
+      decoding = std::move(ready);
+      ready.clear();
+      if (!decoding.empty()) {
+        pool.Start(decoding.size(), [&](std::size_t i) { decode(decoding[i]); });
+      }
+    };
+    // Hands decoded parts to part_done while each is what a one-thread reading would have read.
+    const auto consume = [&] {
+      while (!decoded.empty()) {
+        Part& part = decoded.front();
+        if (part.first_line != expected_line) {
+          fall_back = true;  // a lone CR before: the line count is not known
+          return;
+        }
+        if (part.error) {
+          part_done(*part.sink);  // the rows before the one at fault
+          std::rethrow_exception(part.error);
+        }
+        if (part.ends_in_quotes) {
+          fall_back = true;  // cut inside a quoted cell
+          return;
+        }
+        part_done(*part.sink);
+        expected_line = part.end_line;
+        decoded.pop_front();
+      }
+    };
+    read_round();
+    start_round();
+    while (!decoding.empty()) {
+      read_round();  // while the pool decodes
+      pool.Wait();
+      decoded = std::move(decoding);
+      decoding.clear();
+      start_round();
+      try {
+        consume();
+      } catch (...) {
+        pool.Wait();
+        throw;
+      }
+      if (fall_back) {
+        pool.Wait();
+        break;
+      }
+    }
+    if (!fall_back) return;
+    // The rest of the file, from the first part not consumed, read by one tokenizer on this
+    // thread: exact whatever the file holds. What the pool decoded of it is dropped.
+    std::vector<std::string_view> texts;
+    for (const Part& part : decoded) texts.push_back(part.text);
+    for (const Part& part : decoding) texts.push_back(part.text);
+    texts.push_back(carry);
+    ChainedInput input(std::move(texts), &in);
+    CsvTokenizer tokenizer(input, options.dialect, source_name);
+    tokenizer.ForPart(expected_line, /*last=*/true);
+    tokenizer.SetColumns(&decoder.names());
+    constexpr std::size_t kRowsPerSink = 4096;
+    std::unique_ptr<CsvPartSink> sink = new_part();
+    std::size_t rows = 0;
+    CellRow cells;
+    CsvRow row;
+    std::size_t line = 0;
+    while (tokenizer.NextRow(cells, line)) {
+      decoder.DecodeRow(cells, line, tokenizer, row);
+      sink->Add(row);
+      if (++rows == kRowsPerSink) {
+        part_done(*sink);
+        sink = new_part();
+        rows = 0;
+      }
+    }
+    if (rows > 0) part_done(*sink);
   });
 }
 

@@ -19,6 +19,7 @@
 #include <cstddef>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +28,8 @@
 #include "formats/compression.hpp"
 
 namespace dkdata::internal {
+
+class WorkerPool;
 
 struct CsvDialect {
   char delimiter = ',';
@@ -96,6 +99,28 @@ struct CsvRow {
 void ReadCsvRows(InputStream& in, const CsvOptions& options, std::string_view source_name,
                  const std::function<void(const std::vector<std::string>& names)>& on_header,
                  const std::function<void(CsvRow& row)>& sink);
+
+// Where ReadCsvRowsInParallel puts the rows of one part of the file. Add runs on the thread that
+// decodes the part, for its rows in order; the row's views are valid until Add returns.
+class CsvPartSink {
+ public:
+  virtual ~CsvPartSink() = default;
+  virtual void Add(CsvRow& row) = 0;
+};
+
+// ReadCsvRows on the threads of pool: the file is cut into parts of whole rows (about 1 MiB) that
+// the pool's threads decode at the same time. For each part, new_part() makes its sink (on the
+// calling thread); then the part's rows go to it, on the thread decoding the part; then
+// part_done(sink) runs on the calling thread, for the parts in file order. The rows, their lines
+// and every error are exactly those of ReadCsvRows: an error is thrown once the rows before the
+// one at fault have reached part_done. A part cut inside a quoted cell (a quote inside an unquoted
+// cell misleads the cutting) or after a lone CR (which makes line numbers unknown) is noticed, and
+// the rest of the file is then read on the calling thread, in parts of 4096 rows.
+void ReadCsvRowsInParallel(
+    InputStream& in, const CsvOptions& options, std::string_view source_name, WorkerPool& pool,
+    const std::function<void(const std::vector<std::string>& names)>& on_header,
+    const std::function<std::unique_ptr<CsvPartSink>()>& new_part,
+    const std::function<void(CsvPartSink& part)>& part_done);
 
 // The record of a row (moving its boxed values and metadata out), refilling record as
 // ReadCsvRecords does; names are those ReadCsvRows reported.

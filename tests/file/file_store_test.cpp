@@ -255,6 +255,51 @@ TEST_F(FileStoreTest, ThreadsReadAStoreExactlyAsOneThreadDoes) {
   }
 }
 
+// A CSV store over 4 MiB is loaded by several threads (option threads), in parts; the image must
+// hold what one thread loads, in the same order: rows with ids, rows without (numbered by their
+// line, or named by an "id" column), a row repeating an earlier id.
+TEST_F(FileStoreTest, ThreadsLoadACsvStoreExactlyAsOneThreadDoes) {
+  std::string text = "__id__,age:integer,id,pad\n";
+  const std::string pad(200, 'p');
+  for (int i = 0; i < 30000; ++i) {
+    if (i % 101 == 0) {
+      text += "," + std::to_string(i % 90) + ",," + pad + "\n";  // no id: its line
+    } else if (i % 103 == 0) {
+      text += "," + std::to_string(i % 90) + ",named" + std::to_string(i) + "," + pad + "\n";
+    } else if (i % 997 == 0) {
+      text += "r5," + std::to_string(i) + ",," + pad + "\n";  // replaces r5
+    } else {
+      text += "r" + std::to_string(i) + "," + std::to_string(i % 90) + ",," + pad + "\n";
+    }
+  }
+  ASSERT_GT(text.size(), std::size_t{5} << 20);
+  WriteFile(Path("t.csv"), text);
+  // The store order is the file's, a replaced record keeping its first place.
+  std::vector<std::string> expected_ids;
+  for (int i = 0; i < 30000; ++i) {
+    if (i % 101 == 0) {
+      expected_ids.push_back(std::to_string(i + 2));
+    } else if (i % 103 == 0) {
+      expected_ids.push_back("named" + std::to_string(i));
+    } else if (i % 997 != 0) {
+      expected_ids.push_back("r" + std::to_string(i));
+    }
+  }
+  auto load = [&](int threads) {
+    std::vector<std::string> ids, seen;
+    auto db = Open("t.csv", Object{{"threads", Value(threads)}});
+    for (const Record& r : db->Search(Query())) {
+      ids.push_back(*r.id());
+      seen.push_back(*r.id() + "=" + RecordToJson(r));
+    }
+    EXPECT_EQ(ids, expected_ids) << threads << " threads";
+    EXPECT_EQ(*db->Read("r5")->Get("age"), Value(29910));
+    return seen;
+  };
+  const std::vector<std::string> one = load(1);
+  EXPECT_EQ(load(3), one);
+}
+
 TEST_F(FileStoreTest, BinaryGarbageIsAClearErrorNotACrash) {
   std::string garbage(4096, '\0');
   for (std::size_t i = 0; i < garbage.size(); ++i) garbage[i] = static_cast<char>(i * 131 + 7);

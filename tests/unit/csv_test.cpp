@@ -8,7 +8,9 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <limits>
+#include <memory>
 #include <ostream>
 #include <random>
 #include <string>
@@ -16,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/worker_pool.hpp"
 #include "dkdata/errors.hpp"
 #include "dkdata/json.hpp"
 #include "dkdata/record.hpp"
@@ -813,6 +816,124 @@ TEST(CsvPipelineTest, AnExceptionFromTheSinkStopsReading) {
                               }),
                Stop);
   EXPECT_EQ(delivered, 10u);
+}
+
+// ---- Reading parts of a file on several threads ----
+
+// Every row as "line: record JSON", and the error, if any, as the last entry.
+std::vector<std::string> RowsInOrder(const std::string& text, const CsvOptions& options,
+                                     unsigned threads) {
+  std::vector<std::string> out;
+  const std::vector<std::string>* names = nullptr;
+  auto on_header = [&](const std::vector<std::string>& n) { names = &n; };
+  auto render = [&](CsvRow& row) {
+    Record record;
+    CsvRowToRecord(row, *names, record);
+    return std::to_string(row.line) + ": " + RecordToJson(record);
+  };
+  auto in = InputStream::FromString(text, Compression::kNone, "p.csv");
+  try {
+    if (threads == 0) {
+      ReadCsvRows(*in, options, "p.csv", on_header,
+                  [&](CsvRow& row) { out.push_back(render(row)); });
+    } else {
+      struct Part final : CsvPartSink {
+        std::function<std::string(CsvRow&)> render;
+        std::vector<std::string> rows;
+        void Add(CsvRow& row) override { rows.push_back(render(row)); }
+      };
+      WorkerPool pool(threads);
+      ReadCsvRowsInParallel(
+          *in, options, "p.csv", pool, on_header,
+          [&]() -> std::unique_ptr<CsvPartSink> {
+            auto part = std::make_unique<Part>();
+            part->render = render;
+            return part;
+          },
+          [&](CsvPartSink& sink) {
+            for (std::string& row : static_cast<Part&>(sink).rows) out.push_back(std::move(row));
+          });
+    }
+  } catch (const Error& error) {
+    out.push_back(std::string("error: ") + error.what());
+  }
+  return out;
+}
+
+// A file of many parts whose rows hold what makes cutting hard: quoted cells over several lines
+// (some with line feeds right where a cut would fall), a quote inside an unquoted cell (which
+// misleads the quote count), CRLF line ends, blank lines, rows without ids.
+std::string HardFile(std::size_t rows, bool csv, bool odd_bare_quotes = false) {
+  const char d = csv ? ',' : '\t';
+  std::string text = std::string("__id__") + d + "age:integer" + d + "note:string" + d + "x\n";
+  for (std::size_t i = 0; i < rows; ++i) {
+    std::string id = i % 97 == 0 ? "" : "r" + std::to_string(i);
+    std::string note;
+    if (csv && i % 13 == 0) {
+      note = "\"line one\nline \"\"two\"\"\n\nthree\"";
+    } else if (csv && i % 17 == 0) {
+      note = odd_bare_quotes ? "a \"bare quote" : "a \"bare\" quote";
+    } else if (!csv && i % 13 == 0) {
+      note = "tab\\there\\nnewline";
+    } else {
+      note = "plain " + std::to_string(i * 7);
+    }
+    text += id + d + std::to_string(i % 90) + d + note + d + std::string(40, 'x');
+    text += i % 11 == 0 ? "\r\n" : "\n";
+    if (i % 501 == 0) text += "\n";
+  }
+  return text;
+}
+
+// The first difference of two readings, or "" (the readings are too long to print whole).
+std::string FirstDifference(const std::vector<std::string>& a, const std::vector<std::string>& b) {
+  for (std::size_t i = 0; i < std::min(a.size(), b.size()); ++i) {
+    if (a[i] != b[i]) return "entry " + std::to_string(i) + ":\n  " + a[i] + "\n  " + b[i];
+  }
+  if (a.size() != b.size()) {
+    return std::to_string(a.size()) + " entries against " + std::to_string(b.size()) +
+           "; last:\n  " + (a.empty() ? "" : a.back()) + "\n  " + (b.empty() ? "" : b.back());
+  }
+  return "";
+}
+
+TEST(CsvPartsTest, ThreadsReadExactlyWhatOneThreadReads) {
+  for (bool csv : {true, false}) {
+    const std::string text = HardFile(60000, csv);
+    ASSERT_GT(text.size(), std::size_t{3} << 20) << "several parts";
+    const CsvOptions options = OptionsFor(csv ? kCsv : kTsv);
+    const std::vector<std::string> one = RowsInOrder(text, options, 0);
+    ASSERT_EQ(one.size(), 60000u);
+    for (unsigned threads : {1u, 2u, 4u}) {
+      EXPECT_EQ(FirstDifference(RowsInOrder(text, options, threads), one), "")
+          << (csv ? "csv " : "tsv ") << threads;
+    }
+  }
+}
+
+TEST(CsvPartsTest, AnErrorFarInNamesTheSameLineAsOneThread) {
+  std::string text = HardFile(40000, true);
+  const std::size_t at = text.size() * 3 / 4;
+  const std::size_t line_start = text.find('\n', at) + 1;
+  text.insert(line_start, "bad,notanumber,x,y\n");
+  const std::vector<std::string> one = RowsInOrder(text, OptionsFor(kCsv), 0);
+  ASSERT_TRUE(one.back().starts_with("error: ")) << one.back();
+  EXPECT_NE(one.back().find("notanumber"), std::string::npos) << one.back();
+  EXPECT_EQ(FirstDifference(RowsInOrder(text, OptionsFor(kCsv), 3), one), "");
+}
+
+TEST(CsvPartsTest, LoneCarriageReturnsAndQuotesThatMisleadTheCutStillReadExactly) {
+  // A lone CR ends a line (so line numbers after it cannot be counted by line feeds), and a row
+  // of bare quotes makes the quote count odd for the rest of the file: both send the reading
+  // back to one thread, which must give the same rows and lines.
+  std::string text = HardFile(60000, true, /*odd_bare_quotes=*/true);
+  const std::vector<std::string> one = RowsInOrder(text, OptionsFor(kCsv), 0);
+  EXPECT_EQ(FirstDifference(RowsInOrder(text, OptionsFor(kCsv), 2), one), "");
+  text = HardFile(60000, true);
+  text.insert(text.find('\n', text.size() / 3) + 1, "r-cr,1,lone\rr-cr2,2,cr\n");
+  const std::vector<std::string> two = RowsInOrder(text, OptionsFor(kCsv), 0);
+  ASSERT_EQ(two.size(), 60002u);
+  EXPECT_EQ(FirstDifference(RowsInOrder(text, OptionsFor(kCsv), 2), two), "");
 }
 
 INSTANTIATE_TEST_SUITE_P(Dialects, CsvDialectTest, ::testing::Bool(), DialectName);

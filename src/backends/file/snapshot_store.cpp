@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 
+#include "core/worker_pool.hpp"
 #include "dkdata/errors.hpp"
 #include "dkdata/json.hpp"
 #include "formats/compression.hpp"
@@ -219,58 +220,87 @@ void SnapshotStore::LoadBase() {
     case FileFormat::kCsv:
     case FileFormat::kTsv: {
       // Rows with an `__id__` go straight from their cells into the image's row encoding, with
-      // no Record in between; the others get their id from an "id" field or their line, which
-      // is decided on a Record. Both keep the file's order (each flushes the other's batch).
-      constexpr std::uint32_t kNotInterned = std::numeric_limits<std::uint32_t>::max();
+      // no Record in between, on the threads that decode them (ReadCsvRowsInParallel); the
+      // others get their id from an "id" field or their line, which is decided on a Record, on
+      // this thread. The file's order is kept: each part's rows are restored in order, and an
+      // encoded run is restored before a Record that follows it.
       const std::vector<std::string>* names = nullptr;
-      std::vector<std::uint32_t> name_ids;  // by column, interned at first use
-      RowEncoder encoder;
-      std::vector<Row> rows;
-      rows.reserve(kRestoreBatch);
-      auto flush_rows = [&] {
-        image.RestoreEncoded(rows);
-        rows.clear();
+      std::vector<std::uint32_t> name_ids;  // by column
+      struct Part final : CsvPartSink {
+        const std::vector<std::string>* names;
+        const std::vector<std::uint32_t>* name_ids;
+        RowEncoder encoder;
+        std::vector<Row> rows;
+        struct WithoutId {
+          std::size_t before_row;  // its place: before rows[before_row]
+          Record record;
+          std::size_t line;
+        };
+        std::vector<WithoutId> without_id;
+        void Add(CsvRow& row) override {
+          if (!row.has_id) {
+            WithoutId& item = without_id.emplace_back();
+            item.before_row = rows.size();
+            item.line = row.line;
+            CsvRowToRecord(row, *names, item.record);
+            return;
+          }
+          encoder.Begin(row.id, row.version == 0 ? 1 : row.version, row.field_count);
+          for (std::size_t i = 0; i < row.field_count; ++i) {
+            const CsvField& field = row.fields[i];
+            encoder.BeginField((*name_ids)[field.column], field.type, !field.metadata.empty());
+            EncodeCsvValue(field, encoder);
+            encoder.EndField(field.metadata);
+          }
+          rows.push_back(encoder.Finish(row.metadata));
+        }
       };
-      Record record;
       bool reserved = false;
-      ReadCsvRows(
-          *in, CsvOptionsFor(options_), options_.path,
+      const unsigned threads =
+          options_.threads == 0 ? WorkerPool::DefaultThreads() : options_.threads;
+      WorkerPool pool(base_.size >= (std::uint64_t{4} << 20) ? threads : 1);
+      ReadCsvRowsInParallel(
+          *in, CsvOptionsFor(options_), options_.path, pool,
           [&](const std::vector<std::string>& column_names) {
             names = &column_names;
-            name_ids.assign(column_names.size(), kNotInterned);
+            name_ids.clear();
+            for (const std::string& name : column_names) {
+              name_ids.push_back(image.InternFieldName(name));
+            }
           },
-          [&](CsvRow& row) {
-            if (!row.has_id) {
-              flush_rows();
-              CsvRowToRecord(row, *names, record);
-              store(record, row.line);
-              return;
+          [&]() -> std::unique_ptr<CsvPartSink> {
+            auto part = std::make_unique<Part>();
+            part->names = names;
+            part->name_ids = &name_ids;
+            return part;
+          },
+          [&](CsvPartSink& sink) {
+            Part& part = static_cast<Part&>(sink);
+            if (!reserved && !part.rows.empty() && options_.compression == Compression::kNone) {
+              // A row takes about the room of its line: the file holds about size / (bytes of a
+              // row) of them. Room for them now spares growing the id table and the row list
+              // step by step.
+              reserved = true;
+              std::size_t bytes = 0;
+              for (const Row& encoded : part.rows) bytes += encoded.size();
+              image.ReserveRecords(base_.size / std::max<std::size_t>(1, bytes / part.rows.size()));
             }
-            if (pending_count > 0) flush();
-            encoder.Begin(row.id, row.version == 0 ? 1 : row.version, row.field_count);
-            for (std::size_t i = 0; i < row.field_count; ++i) {
-              const CsvField& field = row.fields[i];
-              std::uint32_t& name_id = name_ids[field.column];
-              if (name_id == kNotInterned) name_id = image.InternFieldName((*names)[field.column]);
-              encoder.BeginField(name_id, field.type, !field.metadata.empty());
-              EncodeCsvValue(field, encoder);
-              encoder.EndField(field.metadata);
-            }
-            rows.push_back(encoder.Finish(row.metadata));
-            if (rows.size() == kRestoreBatch) {
-              if (!reserved && options_.compression == Compression::kNone) {
-                // A row takes about the room of its line: the file holds about size / (bytes
-                // of a row) of them. Room for them now spares growing the id table and the
-                // row list step by step.
-                reserved = true;
-                std::size_t bytes = 0;
-                for (const Row& encoded : rows) bytes += encoded.size();
-                image.ReserveRecords(base_.size / std::max<std::size_t>(1, bytes / rows.size()));
+            std::size_t restored = 0;
+            auto restore_rows_before = [&](std::size_t end) {
+              if (end == restored) return;
+              if (pending_count > 0) flush();
+              for (std::size_t at = restored; at < end; at += kRestoreBatch) {
+                image.RestoreEncoded(
+                    std::span(part.rows.data() + at, std::min(end, at + kRestoreBatch) - at));
               }
-              flush_rows();
+              restored = end;
+            };
+            for (Part::WithoutId& item : part.without_id) {
+              restore_rows_before(item.before_row);
+              store(item.record, item.line);
             }
+            restore_rows_before(part.rows.size());
           });
-      flush_rows();
       break;
     }
   }
