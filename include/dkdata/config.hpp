@@ -129,7 +129,9 @@ class Config {
 
 // Every problem in a config file and its includes, in the order found (empty when it is fine),
 // including the database entries' backend selection (unknown backend or class, conflicting
-// keys). Never throws for problems in the config.
+// keys) and their options, checked by the backend without creating anything
+// (BackendInfo::check_options): every unknown key or value of the wrong type, each at its key's
+// position. Never throws for problems in the config.
 std::vector<ConfigProblem> CheckConfigFile(const std::filesystem::path& path,
                                            const ConfigOptions& options = {});
 std::vector<ConfigProblem> CheckConfigText(std::string_view text, ConfigFormat format,

@@ -32,6 +32,14 @@ struct BackendInfo {
   bool available = true;           // false when built without its dependency
   std::string unavailable_reason;  // what to install or enable when !available
   BackendFactory factory;
+  // Every key its options may have, in the order its README's table documents them: the same
+  // constant its option parser reads, so the list cannot drift from the code. Empty for a backend
+  // built without its dependency (and for one that does not say).
+  std::vector<std::string> option_keys;
+  // Checks options exactly as the factory would, without creating or opening anything; throws the
+  // factory's Error(kInvalidArgument) for the first bad option. `dkdata config check` runs it for
+  // every database entry. May be empty: then options are checked only on construction.
+  std::function<void(const Object& options)> check_options;
   // Turns the rest of a URL ("//host:port/path?x=y" after "scheme:") into options; may be empty for
   // backends whose URLs carry nothing.
   std::function<Object(std::string_view scheme, std::string_view rest)> url_parser;

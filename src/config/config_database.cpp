@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cctype>
 
+#include "backends/option_reader.hpp"
 #include "config/config_internal.hpp"
+#include "core/closest_name.hpp"
 #include "dkdata/errors.hpp"
 #include "dkdata/factory.hpp"
 
@@ -69,38 +71,6 @@ constexpr std::string_view kFactories[] = {
 
 // Keys that select how an entry is built; the backend never sees them.
 constexpr std::string_view kRoutingKeys[] = {"name", "type", "class", "factory", "backend"};
-
-std::size_t EditDistance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t above = row[j];
-      const std::size_t cost = std::tolower(static_cast<unsigned char>(a[i - 1])) ==
-                                       std::tolower(static_cast<unsigned char>(b[j - 1]))
-                                   ? 0
-                                   : 1;
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + cost});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
-std::string Closest(std::string_view wrong, const std::vector<std::string>& candidates) {
-  std::string best;
-  std::size_t best_distance = std::string::npos;
-  for (const std::string& c : candidates) {
-    const std::size_t d = EditDistance(wrong, c);
-    if (d < best_distance) {
-      best_distance = d;
-      best = c;
-    }
-  }
-  return best;
-}
 
 std::string Lower(std::string_view s) {
   std::string out(s);
@@ -216,8 +186,8 @@ class BackendSelection {
         classes.emplace_back(c);
       }
     }
-    return Fail("class", "unknown class '" + *text + "' (did you mean '" + Closest(path, classes) +
-                             "'?); dkdata maps the reference's database classes "
+    return Fail("class", "unknown class '" + *text + "'" + DidYouMean(path, classes) +
+                             "; dkdata maps the reference's database classes "
                              "dataknobs_data.backends.<module>.Sync<Name>Database and their "
                              "Async twins to its backends");
   }
@@ -235,8 +205,7 @@ class BackendSelection {
       if (f == path) return true;
       factories.emplace_back(f);
     }
-    Fail("factory",
-         "unknown factory '" + *text + "' (did you mean '" + Closest(path, factories) + "'?)");
+    Fail("factory", "unknown factory '" + *text + "'" + DidYouMean(path, factories));
     return false;
   }
 
@@ -264,8 +233,8 @@ class BackendSelection {
     // A backend an embedding application registered under its own name.
     if (const BackendInfo* info = BackendRegistry::Find(name))
       return Available(info->name, "backend");
-    return Fail("backend", "unknown backend '" + *text + "' (did you mean '" +
-                               Closest(name, BackendNames()) + "'?); backends: " + BackendList());
+    return Fail("backend", "unknown backend '" + *text + "'" + DidYouMean(name, BackendNames()) +
+                               "; backends: " + BackendList());
   }
 
   // name, when this build can construct it.
@@ -313,6 +282,37 @@ std::optional<DatabaseSpec> SelectDatabaseBackend(const Object& entry, const std
   return spec;
 }
 
+std::string OptionKeyPath(const std::string& entry_path, const Error& error) {
+  const auto* option = dynamic_cast<const OptionError*>(&error);
+  return option == nullptr || option->key().empty() ? entry_path
+                                                    : MemberPath(entry_path, option->key());
+}
+
+namespace {
+
+// Reports every bad option of one entry: after a problem with one key, the check runs again
+// without that key, until the options pass or a problem names no key.
+void CheckDatabaseOptions(const Object& entry, const DatabaseSpec& spec, const std::string& path,
+                          const PositionMap& positions, ProblemSink& sink) {
+  const BackendInfo* info = BackendRegistry::Find(spec.backend);
+  if (info == nullptr || !info->check_options) return;
+  Object options = spec.options;
+  for (std::size_t round = 0; round <= spec.options.size(); ++round) {
+    try {
+      info->check_options(options);
+      return;
+    } catch (const Error& e) {
+      const std::string key_path = OptionKeyPath(path, e);
+      sink.Report(e.code(), NearestPosition(positions, key_path).value_or(SourcePosition{}),
+                  key_path, RedactMessage(e.what(), Value(entry)));
+      const auto* option = dynamic_cast<const OptionError*>(&e);
+      if (option == nullptr || !options.Erase(option->key())) return;
+    }
+  }
+}
+
+}  // namespace
+
 void ConfigBuilder::CheckDatabases(const Config& config, ProblemSink& sink) {
   const Value* items = config.Data().Find("databases");
   if (items == nullptr || items->Get<List>() == nullptr) return;
@@ -320,7 +320,9 @@ void ConfigBuilder::CheckDatabases(const Config& config, ProblemSink& sink) {
     const std::string path = IndexPath("databases", i);
     const Object* entry = items->AsList()[i].Get<Object>();
     if (entry == nullptr || sink.HasProblemUnder(path)) continue;
-    SelectDatabaseBackend(*entry, path, config.positions_, sink);
+    const std::optional<DatabaseSpec> spec =
+        SelectDatabaseBackend(*entry, path, config.positions_, sink);
+    if (spec) CheckDatabaseOptions(*entry, *spec, path, config.positions_, sink);
   }
 }
 
@@ -359,11 +361,14 @@ std::unique_ptr<Database> CreateDatabaseFromConfig(const Config& config,
   try {
     return CreateDatabase(spec.backend, spec.options);
   } catch (const Error& e) {
+    // A bad option is cited at its key's line.
+    const SourcePosition where =
+        config.SourceOf(internal::OptionKeyPath(entry.path, e)).value_or(entry.where);
     const Value* name = entry.object->Find("name");
     const std::string label =
         entry.path + (name != nullptr ? " '" + name->ToDisplayString() + "'" : std::string());
     throw Error(e.code(),
-                entry.where.ToString() + ": " + label + ": " +
+                where.ToString() + ": " + label + ": " +
                     internal::RedactMessage(e.what(), Value(*entry.object)),
                 e.backend(), e.native_code());
   }

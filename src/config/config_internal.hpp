@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "dkdata/config.hpp"
+#include "dkdata/errors.hpp"
 #include "dkdata/value.hpp"
 
 namespace dkdata::internal {
@@ -121,6 +122,10 @@ std::optional<std::size_t> ResolveIndex(std::int64_t index, std::size_t size);
 // offending key, found through positions and key_path) to sink and returns nullopt.
 std::optional<DatabaseSpec> SelectDatabaseBackend(const Object& entry, const std::string& key_path,
                                                   const PositionMap& positions, ProblemSink& sink);
+
+// The key path a backend's error points at: entry_path.key for an OptionError naming a key,
+// else entry_path.
+std::string OptionKeyPath(const std::string& entry_path, const Error& error);
 
 // ---- Redaction (config_redact.cpp) ----
 

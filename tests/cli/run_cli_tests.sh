@@ -88,7 +88,7 @@ EOF
 
 # ---- --help for every command ----
 
-for command in "" shell create get update delete query count import export; do
+for command in "" shell create get update delete query count import export config "config check" "config show" backends; do
   # shellcheck disable=SC2086
   dk $command --help
   expect_rc "dkdata $command --help" 0
@@ -463,6 +463,106 @@ mkdir -p "$TMP/odd path?%x"
 DKDATA_STORE= DKDATA_HOME="$TMP/odd path?%x" dk create '{"id":"o1"}'
 expect_rc "a default store under a path with ' ', '?' and '%'" 0
 [[ -f "$TMP/odd path?%x/default.sqlite" ]] && pass || fail "the odd path is taken literally" "$(ls -la "$TMP")"
+
+# ---- Config files: --config FILE --db NAME, config check, config show, backends ----
+
+mkdir -p "$TMP/cfg"
+cat >"$TMP/cfg/stores.yaml" <<EOF
+databases:
+  - name: files
+    backend: file
+    path: $TMP/cfg/data/people.jsonl
+  - name: lite
+    backend: sqlite
+    path: $TMP/cfg/data/people.db
+    table: people
+EOF
+dk --config "$TMP/cfg/stores.yaml" --db lite create --id p1 '{"name":"Ada","age":36}'
+expect_rc "--config --db lite: create" 0
+dk --config "$TMP/cfg/stores.yaml" --db lite get p1
+expect_rc "--config --db lite: get in a new process" 0
+expect_has "--config --db lite: the record came back" "$OUT" '"name":"Ada"'
+dk --config "$TMP/cfg/stores.yaml" --db lite count
+expect_eq "--config --db lite: count" "$OUT" "1"
+dk --config "$TMP/cfg/stores.yaml" --db files create --id f1 '{"n":1}'
+dk --config "$TMP/cfg/stores.yaml" --db files create --id f2 '{"n":2}'
+dk --config "$TMP/cfg/stores.yaml" --db files count
+expect_eq "--config --db files: count" "$OUT" "2"
+[[ -f $TMP/cfg/data/people.jsonl && -f $TMP/cfg/data/people.db ]] && pass ||
+  fail "--config: each entry's file is where its path says" "$(ls -R "$TMP/cfg")"
+dk --config "$TMP/cfg/stores.yaml" count
+expect_eq "--config without --db: the first database" "$OUT" "2"
+dk --config "$TMP/cfg/stores.yaml" store
+expect_has "store names the config entry" "$OUT" "databases[0] 'files' (file)"
+dk --config "$TMP/cfg/stores.yaml" --db nope count
+expect_rc "unknown --db" 1
+expect_has "unknown --db: lists the names" "$ERR" "its databases: 'files', 'lite'"
+dk --config "$TMP/cfg/stores.yaml" --store memory:// count
+expect_rc "--store with --config" 2
+expect_has "--store with --config: says why" "$ERR" "not both"
+dk --db lite count
+expect_rc "--db without --config" 2
+
+cat >"$TMP/cfg/bad.yaml" <<'EOF'
+databases:
+  - name: files
+    backend: file
+    pathh: x.jsonl
+  - name: lite
+    backend: sqlit
+  - name: m
+    backend: memory
+    vector_enabled: maybe
+EOF
+dk config check "$TMP/cfg/bad.yaml"
+expect_rc "config check with problems" 1
+expect_has "config check: the typo key, with file and line" "$OUT" \
+  "bad.yaml:4:12: databases[0].pathh: unknown option 'pathh' for backend 'file' (did you mean 'path'?"
+expect_has "config check: the unknown backend" "$OUT" \
+  "bad.yaml:6:14: databases[1].backend: unknown backend 'sqlit' (did you mean 'sqlite'?)"
+expect_has "config check: the wrong type" "$OUT" \
+  "bad.yaml:9:21: databases[2].vector_enabled: option 'vector_enabled' of backend 'memory' must be a boolean"
+expect_eq "config check: one line per problem" "$(wc -l <<<"$OUT" | tr -d ' ')" "3"
+dk config check "$TMP/cfg/stores.yaml"
+expect_rc "config check of a good file" 0
+expect_has "config check of a good file: ok" "$OUT" "ok: $TMP/cfg/stores.yaml: 2 databases (files, lite)"
+dk --config "$TMP/cfg/stores.yaml" config check
+expect_rc "config check takes --config's file" 0
+dk config check "$TMP/cfg/missing.yaml"
+expect_rc "config check of a missing file" 1
+
+cat >"$TMP/cfg/secret.yaml" <<'EOF'
+databases:
+  - name: main
+    backend: memory
+    password: hunter2pw
+    vector_metric: "postgresql://admin:s3cretpw@db.example.com/app"
+EOF
+for format in yaml json; do
+  dk config show --format $format "$TMP/cfg/secret.yaml"
+  expect_rc "config show --format $format" 0
+  expect_lacks "config show --format $format: no password" "$OUT" "hunter2pw"
+  expect_lacks "config show --format $format: no URL password" "$OUT" "s3cretpw"
+  expect_has "config show --format $format: URL user-info redacted" "$OUT" \
+    "postgresql://***@db.example.com/app"
+done
+dk config show "$TMP/cfg/secret.yaml"
+expect_has "config show: YAML by default" "$OUT" 'password: "***"'
+dk --config "$TMP/cfg/secret.yaml" create '{"a":1}'
+expect_rc "an entry with a bad option" 1
+expect_lacks "errors never print a secret" "$ERR" "hunter2pw"
+expect_has "a bad option is cited at its key's line" "$ERR" \
+  "secret.yaml:4:15: databases[0] 'main': unknown option 'password' for backend 'memory'"
+dk config check "$TMP/cfg/secret.yaml"
+expect_lacks "config check never prints a secret" "$OUT" "hunter2pw"
+
+dk backends
+expect_rc "backends" 0
+for backend in memory file sqlite; do
+  expect_match "backends lists $backend" "$OUT" \
+    "(^|"$'\n'")$backend( \\(aliases: [^)]*\\))?: (available|not available: .*install)"
+done
+expect_has "backends lists the config keys" "$OUT" "config keys: path, table, timeout"
 
 # ---- Never crash: odd input fails cleanly ----
 

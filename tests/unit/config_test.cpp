@@ -687,9 +687,9 @@ TEST(ConfigDatabaseTest, BadEntriesNameTheProblemAndLeaveNothingBehind) {
 
   const Error bad_option = error("bad_option");
   EXPECT_EQ(bad_option.code(), ErrorCode::kInvalidArgument);
-  EXPECT_THAT(
-      bad_option.what(),
-      AllOf(HasSubstr("construct.yaml:26:5: databases[8] 'bad_option': "), HasSubstr("sync")));
+  EXPECT_THAT(bad_option.what(),
+              AllOf(HasSubstr("construct.yaml:29:11: databases[8] 'bad_option': option 'sync' of "
+                              "backend 'file' is 'sometimes'")));
   EXPECT_FALSE(fs::exists(dir.path() / "never"));
 
   EXPECT_THAT(error("factory_without_backend").what(), HasSubstr("'factory' needs a 'backend'"));

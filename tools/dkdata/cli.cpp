@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "commands.hpp"
 #include "dkdata/errors.hpp"
@@ -25,6 +26,12 @@ ${XDG_DATA_HOME:-$HOME/.local/share}/dkdata/default.sqlite (`dkdata store` print
 URL in use). Other stores: sqlite:///path.db, memory:// (lives as long as the process),
 and the other backends' URLs (file:///path.jsonl, postgres://..., es://host:port/index,
 s3://bucket/prefix) when dkdata was built with them. DKDATA_STORE=URL replaces the default.
+`dkdata backends` lists the backends of this build and their config keys.
+
+Config files (docs/config.md): --config FILE --db NAME uses the database entry NAME of
+the file's `databases` list (without --db: the one named "default", else the first).
+  dkdata config check FILE     every problem, as file:line:column: key.path: message
+  dkdata config show FILE      the resolved config, secrets redacted
 
 Several commands in one process (what makes memory:// useful):
   dkdata shell < commands.txt      one command per line, written as after `dkdata`:
@@ -45,6 +52,9 @@ Exit codes:
 // What the process-level options chose.
 struct ProcessOptions {
   std::string script_file;
+  std::optional<std::string> store_url;  // --store
+  std::string config_file;               // --config
+  std::string db_name;                   // --db
 };
 
 struct ShellOptions {
@@ -87,25 +97,31 @@ void AddShellCommand(CLI::App& app, Action& action) {
   });
 }
 
-void AddProcessOptions(CLI::App& app, Session& session, ProcessOptions& options, Action& action) {
+void AddProcessOptions(CLI::App& app, ProcessOptions& options, Action& action) {
   app.add_option_function<std::string>(
-         "--store", [&session](const std::string& url) { session.set_store_url(url); },
+         "--store", [&options](const std::string& url) { options.store_url = url; },
          "Store URL (default: $DKDATA_STORE, else the default store; now " +
              (DefaultStoreUrl().empty() ? std::string("none: HOME is not set")
                                         : DefaultStoreUrl()) +
              ")")
       ->type_name("URL");
+  app.add_option("--config", options.config_file,
+                 "Config file (YAML or JSON) whose `databases` entry --db is the store")
+      ->type_name("FILE");
+  app.add_option("--db", options.db_name,
+                 "Name (or index) of the --config database to use (default: the one named "
+                 "\"default\", else the first)")
+      ->type_name("NAME");
   app.add_option("--script", options.script_file,
                  "Run the commands in FILE (one per line, - for stdin) in one process")
       ->type_name("FILE");
   AddShellCommand(app, action);
 }
 
-std::unique_ptr<CLI::App> BuildApp(Session& session, ProcessOptions& options, Action& action,
-                                   CommandScope scope) {
+std::unique_ptr<CLI::App> BuildApp(ProcessOptions& options, Action& action, CommandScope scope) {
   auto app = std::make_unique<CLI::App>(std::string(kDescription), "dkdata");
   app->require_subcommand(0, 1);
-  if (scope == CommandScope::kProcess) AddProcessOptions(*app, session, options, action);
+  if (scope == CommandScope::kProcess) AddProcessOptions(*app, options, action);
   AddRecordCommands(*app, action);
   app->footer(std::string(kFooter));
   return app;
@@ -121,6 +137,18 @@ int ReportParseError(const CLI::App& app, const CLI::ParseError& e) {
   }
   std::cerr << "Run 'dkdata --help' or 'dkdata COMMAND --help' for usage.\n";
   return kExitUsage;
+}
+
+// Gives the session the store that --store or --config --db chose.
+void ApplyStoreOptions(Session& session, const ProcessOptions& options) {
+  if (options.store_url && !options.config_file.empty()) {
+    throw UsageError("give either --store URL or --config FILE (with --db NAME), not both");
+  }
+  if (!options.db_name.empty() && options.config_file.empty()) {
+    throw UsageError("--db NAME selects a database of a config file: give --config FILE too");
+  }
+  if (options.store_url) session.set_store_url(*options.store_url);
+  if (!options.config_file.empty()) session.set_config(options.config_file, options.db_name);
 }
 
 // The command the parsed line asked for (after parsing), or a usage error.
@@ -139,13 +167,14 @@ Action ChooseAction(const CLI::App& app, const ProcessOptions& options, Action a
 int ParseAndRun(Session& session, std::vector<std::string> args, CommandScope scope) {
   ProcessOptions options;
   Action action;
-  std::unique_ptr<CLI::App> app = BuildApp(session, options, action, scope);
+  std::unique_ptr<CLI::App> app = BuildApp(options, action, scope);
   try {
     std::reverse(args.begin(), args.end());  // CLI11 takes the arguments last first
     app->parse(std::move(args));
   } catch (const CLI::ParseError& e) {
     return ReportParseError(*app, e);
   }
+  ApplyStoreOptions(session, options);
   return ChooseAction(*app, options, std::move(action))(session);
 }
 

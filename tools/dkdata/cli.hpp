@@ -9,7 +9,8 @@
 namespace dkdata::cli {
 
 // Where a command line comes from: the process arguments accept the global options (--store,
-// --script) and `shell`; a line inside `dkdata shell` or a script accepts the commands only.
+// --config, --db, --script) and `shell`; a line inside `dkdata shell` or a script accepts the
+// commands only.
 enum class CommandScope { kProcess, kScriptLine };
 
 // Parses args (without the program name) and runs the command. Prints errors on stderr as

@@ -380,15 +380,15 @@ void AddExportCommand(CLI::App& app, Action& action) {
 }
 
 void AddStoreCommand(CLI::App& app, Action& action) {
-  CLI::App* command =
-      app.add_subcommand("store", "Print the URL of the store the commands use (see --store)");
+  CLI::App* command = app.add_subcommand(
+      "store", "Print the URL of the store the commands use (see --store and --config)");
   command->footer(
+      "With --config, prints FILE: databases[INDEX] 'NAME' (BACKEND).\n"
       "The default store keeps its records between runs; to start afresh, delete its file\n"
       "(and the -wal and -shm files beside it) or point DKDATA_HOME elsewhere.");
   command->callback([&action] {
     action = [](Session& session) {
-      if (session.store_url().empty()) session.db();  // says why there is none
-      std::cout << session.store_url() << '\n';
+      std::cout << session.StoreDescription() << '\n';
       return kExitOk;
     };
   });
@@ -404,6 +404,8 @@ void AddRecordCommands(CLI::App& app, Action& action) {
   AddImportCommand(app, action);
   AddExportCommand(app, action);
   AddStoreCommand(app, action);
+  AddConfigCommand(app, action);
+  AddBackendsCommand(app, action);
 }
 
 }  // namespace dkdata::cli

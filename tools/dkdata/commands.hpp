@@ -1,4 +1,4 @@
-// tools/dkdata/commands.hpp: the subcommands that work on records.
+// tools/dkdata/commands.hpp: the subcommands: records, the store, config files, backends.
 //
 // Each Add*Command adds one CLI11 subcommand to app. When parsing chooses that subcommand, its
 // callback stores in `action` what to run; the caller runs it after parsing, so that parse errors
@@ -33,6 +33,8 @@ void AddCountCommand(CLI::App& app, Action& action);
 void AddExportCommand(CLI::App& app, Action& action);
 void AddImportCommand(CLI::App& app, Action& action);  // import.cpp
 void AddStoreCommand(CLI::App& app, Action& action);
+void AddConfigCommand(CLI::App& app, Action& action);    // config_commands.cpp: check, show
+void AddBackendsCommand(CLI::App& app, Action& action);  // config_commands.cpp
 
 // All of the above, in the order `dkdata --help` lists them.
 void AddRecordCommands(CLI::App& app, Action& action);

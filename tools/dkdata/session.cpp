@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 
@@ -62,7 +63,43 @@ void PrintError(std::string_view message) {
 Session::Session(std::string store_url)
     : store_url_(std::move(store_url)), stdout_is_terminal_(isatty(STDOUT_FILENO) == 1) {}
 
+std::string Session::ConfigDatabaseName() {
+  if (!config_) config_ = std::make_shared<const Config>(Config::LoadFile(config_path_));
+  const std::vector<std::string> names = config_->Names("databases");
+  if (!db_name_.empty()) {
+    if (!config_->IndexOf("databases", db_name_)) {
+      std::string list;
+      for (const std::string& n : names) list += (list.empty() ? "'" : ", '") + n + "'";
+      throw Error(ErrorCode::kNotFound,
+                  config_path_ + " has no database '" + db_name_ +
+                      "' (--db); its databases: " + (list.empty() ? "none" : list));
+    }
+    return db_name_;
+  }
+  if (names.empty()) {
+    throw Error(ErrorCode::kNotFound, config_path_ + " has no databases (a 'databases:' list)");
+  }
+  const bool has_default = std::find(names.begin(), names.end(), "default") != names.end();
+  return has_default ? "default" : names.front();
+}
+
+std::string Session::StoreDescription() {
+  if (config_path_.empty()) {
+    if (store_url_.empty()) db();  // says why there is none
+    return store_url_;
+  }
+  const std::string name = ConfigDatabaseName();
+  const std::size_t index = *config_->IndexOf("databases", name);
+  return config_path_ + ": databases[" + std::to_string(index) + "] '" +
+         config_->Names("databases")[index] + "' (" + ResolveDatabaseSpec(*config_, name).backend +
+         ")";
+}
+
 Database& Session::db() {
+  if (!db_ && !config_path_.empty()) {
+    const std::string name = ConfigDatabaseName();  // loads config_
+    db_ = CreateDatabaseFromConfig(*config_, name);
+  }
   if (!db_) {
     if (store_url_.empty()) {
       throw Error(ErrorCode::kInvalidArgument,

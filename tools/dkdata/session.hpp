@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "dkdata/config.hpp"
 #include "dkdata/database.hpp"
 
 namespace dkdata::cli {
@@ -48,8 +49,21 @@ class Session {
   void set_store_url(std::string url) { store_url_ = std::move(url); }
   const std::string& store_url() const noexcept { return store_url_; }
 
+  // --config FILE and --db NAME: the store is then the database entry NAME of the config file's
+  // `databases` (CreateDatabaseFromConfig) instead of the store URL. Without a name, the entry
+  // named "default" when there is one, else the first. Only takes effect before the store is
+  // opened.
+  void set_config(std::string path, std::string db_name) {
+    config_path_ = std::move(path);
+    db_name_ = std::move(db_name);
+  }
+  const std::string& config_path() const noexcept { return config_path_; }
+  // What the commands use: the store URL, or "FILE: databases[i] 'name' (backend)".
+  std::string StoreDescription();
+
   // The store, opened on first use. Throws dkdata::Error when it cannot be opened (or when there
-  // is no store URL: no --store, DKDATA_STORE, DKDATA_HOME, XDG_DATA_HOME or HOME).
+  // is no store URL: no --store, DKDATA_STORE, DKDATA_HOME, XDG_DATA_HOME or HOME; or when the
+  // config file has no such database, naming those it has).
   Database& db();
   // Closes the store when it was opened. Throws dkdata::Error when closing fails.
   void Close();
@@ -61,7 +75,13 @@ class Session {
   void set_stdin_is_command_stream(bool value) noexcept { stdin_is_command_stream_ = value; }
 
  private:
+  // The name of the config's entry that --db (or the default) selects; loads the config.
+  std::string ConfigDatabaseName();
+
   std::string store_url_;
+  std::string config_path_;
+  std::string db_name_;
+  std::shared_ptr<const Config> config_;  // loaded on first use
   std::unique_ptr<Database> db_;
   bool stdout_is_terminal_;
   bool stdin_is_command_stream_ = false;

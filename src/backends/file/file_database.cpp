@@ -11,6 +11,7 @@
 #include "backends/builtin.hpp"
 #include "backends/file/log_store.hpp"
 #include "backends/file/snapshot_store.hpp"
+#include "backends/option_reader.hpp"
 #include "dkdata/errors.hpp"
 #include "dkdata/factory.hpp"
 
@@ -20,50 +21,14 @@ namespace {
 
 constexpr std::string_view kBackend = "file";
 
-// Every key the backend takes. vector_enabled and vector_metric are the reference's and change
-// nothing here yet.
+// Every key the backend takes, in the order of its README's table. schema, vector_enabled and
+// vector_metric are the reference's and change nothing here yet.
 constexpr std::string_view kOptionKeys[] = {
-    "path",         "format",         "compression",          "sync",
-    "lock_timeout", "salvage",        "compaction_threshold", "column_types",
-    "threads",      "vector_enabled", "vector_metric"};
+    "path",         "format",  "compression",          "sync",
+    "lock_timeout", "salvage", "compaction_threshold", "column_types",
+    "threads",      "schema",  "vector_enabled",       "vector_metric"};
 
-[[noreturn]] void BadOption(std::string message) {
-  throw Error(ErrorCode::kInvalidArgument, std::move(message), std::string(kBackend));
-}
-
-std::string KeyList() {
-  std::string out;
-  for (std::string_view key : kOptionKeys) {
-    if (!out.empty()) out += ", ";
-    out += key;
-  }
-  return out;
-}
-
-std::string TextOption(const Value& value, std::string_view key) {
-  if (const auto* s = value.Get<std::string>()) return *s;
-  BadOption("option '" + std::string(key) + "' of backend 'file' must be a string");
-}
-
-bool BoolOption(const Value& value, std::string_view key) {
-  if (const auto* b = value.Get<bool>()) return *b;
-  if (const auto* s = value.Get<std::string>()) {
-    if (*s == "true" || *s == "1") return true;
-    if (*s == "false" || *s == "0") return false;
-  }
-  BadOption("option '" + std::string(key) + "' of backend 'file' must be a boolean");
-}
-
-double NumberOption(const Value& value, std::string_view key) {
-  if (const auto* i = value.Get<std::int64_t>()) return static_cast<double>(*i);
-  if (const auto* d = value.Get<double>()) return *d;
-  if (const auto* s = value.Get<std::string>()) {
-    char* end = nullptr;
-    const double d = std::strtod(s->c_str(), &end);
-    if (!s->empty() && end == s->c_str() + s->size()) return d;
-  }
-  BadOption("option '" + std::string(key) + "' of backend 'file' must be a number");
-}
+constexpr OptionReader kReader(kBackend, kOptionKeys);
 
 std::optional<FileFormat> ParseFormat(std::string_view name) {
   if (name == "json") return FileFormat::kJson;
@@ -115,13 +80,13 @@ FileOptions ParseFileOptions(const Object& options) {
   std::optional<std::string> compression_name;
   for (const auto& [key, value] : options) {
     if (key == "path") {
-      out.path = TextOption(value, key);
+      out.path = kReader.String(key, value);
     } else if (key == "format") {
-      format_name = TextOption(value, key);
+      format_name = kReader.String(key, value);
     } else if (key == "compression") {
-      if (!value.is_null()) compression_name = TextOption(value, key);
+      if (!value.is_null()) compression_name = kReader.String(key, value);
     } else if (key == "sync") {
-      const std::string mode = TextOption(value, key);
+      const std::string mode = kReader.String(key, value);
       if (mode == "always") {
         out.sync = SyncMode::kAlways;
       } else if (mode == "batch") {
@@ -129,68 +94,60 @@ FileOptions ParseFileOptions(const Object& options) {
       } else if (mode == "none") {
         out.sync = SyncMode::kNone;
       } else {
-        BadOption("option 'sync' of backend 'file' is '" + mode + "'; use always, batch or none");
+        kReader.Fail(key, "is '" + mode + "'; use always, batch or none");
       }
     } else if (key == "lock_timeout") {
-      const double seconds = NumberOption(value, key);
-      if (seconds < 0) BadOption("option 'lock_timeout' of backend 'file' must be >= 0");
+      const double seconds = kReader.Number(key, value);
+      if (!(seconds >= 0)) kReader.Fail(key, "must be >= 0");
       out.lock_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
     } else if (key == "salvage") {
-      out.salvage = BoolOption(value, key);
+      out.salvage = kReader.Bool(key, value);
     } else if (key == "compaction_threshold") {
-      out.compaction_threshold = NumberOption(value, key);
+      out.compaction_threshold = kReader.Number(key, value);
       if (!(out.compaction_threshold > 0 && out.compaction_threshold <= 1)) {
-        BadOption("option 'compaction_threshold' of backend 'file' must be in (0, 1]");
+        kReader.Fail(key, "must be in (0, 1]");
       }
     } else if (key == "column_types") {
       const Object* types = value.Get<Object>();
-      if (types == nullptr) {
-        BadOption("option 'column_types' of backend 'file' must be a map of column to type");
-      }
+      if (types == nullptr) kReader.WrongType(key, "a map of column to type", value);
       for (const auto& [column, type_value] : *types) {
-        const std::string type_name = TextOption(type_value, "column_types." + column);
+        const std::string type_name = kReader.String(key, type_value);
         const auto type = ParseFieldType(type_name);
         if (!type) {
-          BadOption("option 'column_types': column '" + column + "' has unknown type '" +
-                    type_name + "'");
+          kReader.Fail(key, "has an unknown type '" + type_name + "' for column '" + column + "'");
         }
         out.column_types[column] = *type;
       }
     } else if (key == "threads") {
-      const double threads = NumberOption(value, key);
+      const double threads = kReader.Number(key, value);
       if (!(threads >= 0 && threads <= 256) ||
           threads != static_cast<double>(static_cast<int>(threads))) {
-        BadOption(
-            "option 'threads' of backend 'file' must be a whole number from 0 (the machine's "
-            "cores) to 256");
+        kReader.Fail(key, "must be a whole number from 0 (the machine's cores) to 256");
       }
       out.threads = static_cast<unsigned>(threads);
-    } else if (key == "vector_enabled" || key == "vector_metric") {
-      // The reference's vector options: accepted, nothing to do yet.
-    } else {
-      BadOption("unknown option '" + key + "' for backend 'file' (it takes: " + KeyList() + ")");
+    } else if (!kReader.ReferenceSharedKey(key, value)) {
+      kReader.Unknown(key);
     }
   }
   if (compression_name) {
     const auto compression = ParseCompressionName(*compression_name);
     if (!compression) {
-      BadOption("option 'compression' of backend 'file' is '" + *compression_name +
-                "'; use gzip, zstd or none");
+      kReader.Fail("compression", "is '" + *compression_name + "'; use gzip, zstd or none");
     }
     out.compression = *compression;
   }
   if (format_name) {
     const auto format = ParseFormat(*format_name);
     if (!format) {
-      BadOption("option 'format' of backend 'file' is '" + *format_name +
-                "'; use json, jsonl, csv or tsv (parquet comes with its own issue)");
+      kReader.Fail("format",
+                   "is '" + *format_name +
+                       "'; use json, jsonl, csv or tsv (parquet comes with its own issue)");
     }
     out.format = *format;
   }
   if (out.path.empty()) {
-    out.temporary = true;
+    out.temporary = true;  // OpenFileDatabase picks the file
     if (!format_name) out.format = FileFormat::kJsonl;
-    out.path = MakeTemporaryPath(out.format, out.compression);
     return out;
   }
   // What the name says, unless the options said otherwise: "people.csv.gz" is gzip'd CSV.
@@ -202,11 +159,12 @@ FileOptions ParseFileOptions(const Object& options) {
     const auto format = ParseFormat(extension);
     if (!format) {
       if (extension == "parquet" || extension == "pq") {
-        throw Error(ErrorCode::kUnsupported, "'" + out.path + "': Parquet is not supported yet",
-                    std::string(kBackend));
+        kReader.Fail("path", "is '" + out.path + "': Parquet is not supported yet",
+                     ErrorCode::kUnsupported);
       }
-      BadOption("cannot tell the format of '" + out.path +
-                "' from its name; give the option format: json, jsonl, csv or tsv");
+      kReader.Fail("path", "is '" + out.path +
+                               "': cannot tell its format from its name; give the option format: "
+                               "json, jsonl, csv or tsv");
     }
     out.format = *format;
   }
@@ -214,6 +172,9 @@ FileOptions ParseFileOptions(const Object& options) {
 }
 
 std::unique_ptr<Database> OpenFileDatabase(FileOptions options) {
+  if (options.temporary && options.path.empty()) {
+    options.path = MakeTemporaryPath(options.format, options.compression);
+  }
   const std::filesystem::path parent = std::filesystem::path(options.path).parent_path();
   if (!parent.empty()) {
     std::error_code error;
@@ -235,6 +196,8 @@ BackendInfo MakeFileBackendInfo() {
   info.factory = [](const Object& options) -> std::unique_ptr<Database> {
     return OpenFileDatabase(ParseFileOptions(options));
   };
+  info.option_keys = kReader.Keys();
+  info.check_options = [](const Object& options) { ParseFileOptions(options); };
   // file:///abs/path.jsonl?sync=always, file://relative/path.csv, file:path.json
   info.url_parser = [](std::string_view, std::string_view rest) {
     std::string_view query;

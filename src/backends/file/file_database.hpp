@@ -57,7 +57,9 @@ struct FileOptions {
   std::map<std::string, FieldType, std::less<>> column_types;
 };
 
-// Validates and converts the backend's options; throws Error(kInvalidArgument) naming a bad key.
+// Validates and converts the backend's options without touching the file system; throws
+// Error(kInvalidArgument) naming a bad key (Error(kUnsupported) for a Parquet path). Without a
+// path, the options say temporary and leave path empty: OpenFileDatabase picks the file.
 FileOptions ParseFileOptions(const Object& options);
 
 std::unique_ptr<Database> OpenFileDatabase(FileOptions options);

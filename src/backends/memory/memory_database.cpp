@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "backends/builtin.hpp"
+#include "backends/option_reader.hpp"
 #include "dkdata/errors.hpp"
 
 namespace dkdata::internal {
@@ -482,6 +483,26 @@ void MemoryDatabase::Close() {
 
 // ---- Registration ----
 
+namespace {
+
+// Every key the backend takes, in the order of its README's table: `name` (accepted for
+// compatibility; each store is its own) and the reference's shared keys. None changes anything.
+constexpr std::string_view kOptionKeys[] = {"name", "schema", "vector_enabled", "vector_metric"};
+
+constexpr OptionReader kReader(kBackend, kOptionKeys);
+
+void CheckMemoryOptions(const Object& options) {
+  for (const auto& [key, value] : options) {
+    if (key == "name") {
+      kReader.String(key, value);
+    } else if (!kReader.ReferenceSharedKey(key, value)) {
+      kReader.Unknown(key);
+    }
+  }
+}
+
+}  // namespace
+
 BackendInfo MakeMemoryBackendInfo() {
   BackendInfo info;
   info.name = "memory";
@@ -489,15 +510,11 @@ BackendInfo MakeMemoryBackendInfo() {
   info.url_schemes = {"memory", "mem"};
   info.description = "in-process store: compact rows, secondary indexes, no persistence";
   info.factory = [](const Object& options) -> std::unique_ptr<Database> {
-    for (const auto& [key, value] : options) {
-      (void)value;
-      if (key != "name") {
-        Throw(ErrorCode::kInvalidArgument,
-              "unknown option '" + key + "' for backend 'memory' (it takes: name)");
-      }
-    }
+    CheckMemoryOptions(options);
     return std::make_unique<MemoryDatabase>();
   };
+  info.option_keys = kReader.Keys();
+  info.check_options = CheckMemoryOptions;
   return info;
 }
 

@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "backends/builtin.hpp"
+#include "backends/option_reader.hpp"
 #include "core/evaluator.hpp"
 #include "dkdata/factory.hpp"
 #include "dkdata/json.hpp"
@@ -1221,58 +1222,37 @@ void SqliteDatabase::Close() {
 
 namespace {
 
-[[noreturn]] void BadOption(std::string_view key, const std::string& why) {
-  ThrowSqlite(ErrorCode::kInvalidArgument,
-              "option '" + std::string(key) + "' of backend 'sqlite': " + why);
-}
+// Every key the backend takes, in the order of its README's table: the reference's
+// (SyncSQLiteDatabaseConfig) and its shared keys.
+constexpr std::string_view kOptionKeys[] = {"path",
+                                            "table",
+                                            "timeout",
+                                            "journal_mode",
+                                            "synchronous",
+                                            "auto_create_table",
+                                            "check_same_thread",
+                                            "schema",
+                                            "vector_enabled",
+                                            "vector_metric"};
 
-std::string StringOption(std::string_view key, const Value& value) {
-  if (const auto* s = value.Get<std::string>()) return *s;
-  BadOption(key, "needs a string, found " + std::string(ValueKindName(value.kind())));
-}
+constexpr OptionReader kReader("sqlite", kOptionKeys);
 
-bool BoolOption(std::string_view key, const Value& value) {
-  if (const auto* b = value.Get<bool>()) return *b;
-  if (const auto* i = value.Get<std::int64_t>()) return *i != 0;
-  if (const auto* s = value.Get<std::string>()) {
-    const std::string lower = Upper(*s);
-    if (lower == "TRUE" || lower == "1" || lower == "YES" || lower == "ON") return true;
-    if (lower == "FALSE" || lower == "0" || lower == "NO" || lower == "OFF" || lower.empty()) {
-      return false;
-    }
-  }
-  BadOption(key, "needs true or false, found " + value.ToDisplayString());
-}
-
-double NumberOption(std::string_view key, const Value& value) {
-  double d = 0;
-  if (value.is_number()) {
-    d = value.AsDouble();
-  } else if (const auto* s = value.Get<std::string>()) {
-    try {
-      std::size_t used = 0;
-      d = std::stod(*s, &used);
-      if (used != s->size()) BadOption(key, "needs a number, found '" + *s + "'");
-    } catch (const std::logic_error&) {
-      BadOption(key, "needs a number, found '" + *s + "'");
-    }
-  } else {
-    BadOption(key, "needs a number, found " + std::string(ValueKindName(value.kind())));
-  }
-  if (!std::isfinite(d) || d < 0) BadOption(key, "needs a number of seconds >= 0");
+double SecondsOption(std::string_view key, const Value& value) {
+  const double d = kReader.Number(key, value);
+  if (!std::isfinite(d) || d < 0) kReader.Fail(key, "must be a number of seconds >= 0");
   return d;
 }
 
 // PRAGMA values cannot be bound: only known words are accepted.
 std::string PragmaOption(std::string_view key, const Value& value,
                          std::initializer_list<std::string_view> allowed) {
-  const std::string word = Upper(StringOption(key, value));
+  const std::string word = Upper(kReader.String(key, value));
   for (std::string_view a : allowed) {
     if (word == a) return word;
   }
   std::string list;
   for (std::string_view a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-  BadOption(key, "'" + word + "' is not one of " + list);
+  kReader.Fail(key, "is '" + word + "', not one of " + list);
 }
 
 std::string PercentDecodePath(std::string_view s) {
@@ -1314,14 +1294,14 @@ SqliteOptions SqliteOptions::FromObject(const Object& options) {
   SqliteOptions out;
   for (const auto& [key, value] : options) {
     if (key == "path") {
-      out.path = StringOption(key, value);
+      out.path = kReader.String(key, value);
     } else if (key == "table") {
-      out.table = StringOption(key, value);
+      out.table = kReader.String(key, value);
       if (out.table.empty() || out.table.find('\0') != std::string::npos) {
-        BadOption(key, "needs a non-empty table name");
+        kReader.Fail(key, "needs a non-empty table name");
       }
     } else if (key == "timeout") {
-      out.timeout_seconds = NumberOption(key, value);
+      out.timeout_seconds = SecondsOption(key, value);
     } else if (key == "journal_mode") {
       if (!value.is_null()) {
         out.journal_mode =
@@ -1333,19 +1313,11 @@ SqliteOptions SqliteOptions::FromObject(const Object& options) {
             PragmaOption(key, value, {"OFF", "NORMAL", "FULL", "EXTRA", "0", "1", "2", "3"});
       }
     } else if (key == "auto_create_table") {
-      out.auto_create_table = BoolOption(key, value);
+      out.auto_create_table = kReader.Bool(key, value);
     } else if (key == "check_same_thread") {
-      BoolOption(key, value);  // the reference's knob: dkdata's connection serves any thread
-    } else if (key == "vector_enabled") {
-      BoolOption(key, value);  // accepted for the reference's configs; vectors always round-trip
-    } else if (key == "vector_metric") {
-      StringOption(key, value);
-    } else {
-      ThrowSqlite(ErrorCode::kInvalidArgument,
-                  "unknown option '" + key +
-                      "' for backend 'sqlite' (it takes: path, table, timeout, journal_mode, "
-                      "synchronous, auto_create_table, check_same_thread, vector_enabled, "
-                      "vector_metric)");
+      kReader.Bool(key, value);  // the reference's knob: dkdata's connection serves any thread
+    } else if (!kReader.ReferenceSharedKey(key, value)) {
+      kReader.Unknown(key);
     }
   }
   return out;
@@ -1361,6 +1333,8 @@ BackendInfo MakeSqliteBackendInfo() {
     return std::make_unique<SqliteDatabase>(SqliteOptions::FromObject(options));
   };
   info.url_parser = ParseSqliteUrl;
+  info.option_keys = kReader.Keys();
+  info.check_options = [](const Object& options) { SqliteOptions::FromObject(options); };
   return info;
 }
 
