@@ -30,6 +30,7 @@ bash scripts/build.sh asan
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --output-on-failure -j "$jobs")
 
-echo "== TSan build (concurrency tests)"
+echo "== TSan build (concurrency tests, and the scans and loads that use several threads)"
 bash scripts/build.sh tsan
-(cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j "$jobs" -R 'Concurren')
+(cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j "$jobs" \
+  -R 'Concurren|FileStoreTest.Threads|CsvPartsTest')
