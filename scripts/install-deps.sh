@@ -18,6 +18,7 @@ apt_packages=(
   build-essential cmake ninja-build pkg-config git
   libsimdjson-dev libfmt-dev libcli11-dev libyaml-cpp-dev
   libsqlite3-dev zlib1g-dev libzstd-dev
+  postgresql libpq-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format clang-tidy
   python3 python3-venv
