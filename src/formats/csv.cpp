@@ -1861,19 +1861,18 @@ void ReadCsvRowsInParallel(
     std::size_t next_line = header_reader.line();      // of the first byte of carry
     bool at_end = false;
     std::vector<char> chunk(kPartSize);
+    const auto read_more = [&] {
+      const std::size_t got = in.Read(chunk.data(), chunk.size());
+      if (got == 0) at_end = true;
+      carry.append(chunk.data(), got);
+    };
     // The next part: at least kPartSize bytes cut after a row, or the rest of the file.
     const auto next_part = [&]() -> std::optional<Part> {
-      while (!at_end && carry.size() < kPartSize) {
-        const std::size_t got = in.Read(chunk.data(), chunk.size());
-        if (got == 0) at_end = true;
-        carry.append(chunk.data(), got);
-      }
+      while (!at_end && carry.size() < kPartSize) read_more();
       if (carry.empty()) return std::nullopt;
       std::size_t cut = at_end ? carry.size() : PartEnd(carry, csv);
       while (cut == 0 && !at_end) {  // no row ends in what was read: read on
-        const std::size_t got = in.Read(chunk.data(), chunk.size());
-        if (got == 0) at_end = true;
-        carry.append(chunk.data(), got);
+        read_more();
         cut = at_end ? carry.size() : PartEnd(carry, csv);
       }
       Part part;
