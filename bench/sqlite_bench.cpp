@@ -144,7 +144,7 @@ int main(int argc, char** argv) {
   ids.reserve(n);
   for (std::size_t i = 0; i < n; ++i) {
     ids.push_back(*records[i].id());
-    dkdata::internal::EncodeRow(records[i], rows[i]);
+    dkdata::internal::EncodeRow(records[i], rows[i], "sqlite");
   }
 
   // ---- create_batch vs raw inserts: best of a few runs each, alternating ----

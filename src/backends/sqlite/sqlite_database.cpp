@@ -226,7 +226,7 @@ class SqliteConnection {
   std::string table_raw;  // as given
   std::chrono::milliseconds wait;
   EncodedRow row;  // reused encoding buffers
-  RowDecoder decoder;
+  RowDecoder decoder{kSqliteBackend};
   StatementCache cache;
   Statement insert, read, exists, update, update_expected, upsert, version_of, remove, count_all,
       clear, facts;
@@ -458,7 +458,7 @@ void RunInsert(SqliteConnection& c, Statement& s, std::string_view id) {
 }
 
 void InsertLocked(SqliteConnection& c, const Record& record, std::string_view id) {
-  EncodeRow(record, c.row);
+  EncodeRow(record, c.row, kSqliteBackend);
   BindRow(c.insert, id, c.row);
   RunInsert(c, c.insert, id);
 }
@@ -481,7 +481,7 @@ std::optional<std::uint64_t> VersionLocked(SqliteConnection& c, std::string_view
 // Replaces a stored record; false when absent (no expected version) or Error(kConflict).
 bool UpdateLocked(SqliteConnection& c, std::string_view id, const Record& record,
                   std::optional<std::uint64_t> expected) {
-  EncodeRow(record, c.row);
+  EncodeRow(record, c.row, kSqliteBackend);
   Statement& s = expected ? c.update_expected : c.update;
   {
     ResetOnExit reset(s);
@@ -501,7 +501,7 @@ bool UpdateLocked(SqliteConnection& c, std::string_view id, const Record& record
 void UpsertLocked(SqliteConnection& c, std::string_view id, const Record& record,
                   std::optional<std::uint64_t> expected) {
   if (!expected) {
-    EncodeRow(record, c.row);
+    EncodeRow(record, c.row, kSqliteBackend);
     ResetOnExit reset(c.upsert);
     BindRow(c.upsert, id, c.row);
     c.upsert.Step();

@@ -3,7 +3,7 @@
 // One table per store, in the reference implementation's layout (id primary key, data JSON,
 // metadata JSON, created_at, updated_at) plus two columns of dkdata's own: `version` and
 // `dkdata_fields` (what plain JSON cannot say: datetimes, bytes, vectors, declared field types,
-// field metadata). sqlite_rows.cpp turns records into rows and back; sqlite_translate.cpp turns the
+// field metadata). backends/sql/json_rows.cpp turns records into rows and back; sqlite_translate.cpp turns the
 // query tree into SQL over json_extract; sqlite_errors.cpp maps SQLite's result codes to ErrorCode.
 // README.md in this folder explains the layout and its decisions.
 //
@@ -29,6 +29,7 @@
 #include <variant>
 #include <vector>
 
+#include "backends/sql/json_rows.hpp"
 #include "dkdata/database.hpp"
 #include "dkdata/errors.hpp"
 
@@ -84,56 +85,6 @@ class Statement {
 
  private:
   sqlite3_stmt* stmt_ = nullptr;
-};
-
-// ---- Rows (sqlite_rows.cpp) ----
-
-// A record as the columns of its row.
-struct EncodedRow {
-  std::string data;        // the field values as one flat JSON object (plain JSON)
-  std::string metadata;    // the record metadata as JSON; empty for none (stored as NULL)
-  std::string fields;      // dkdata_fields: "{}" when plain JSON says everything
-  std::string scratch[4];  // the encoder's working space, kept for its capacity
-  // Clears the strings, keeping their capacity.
-  void Clear() {
-    data.clear();
-    metadata.clear();
-    fields.clear();
-    for (std::string& s : scratch) s.clear();
-  }
-};
-
-// Encodes a record; throws Error(kInvalidArgument) naming the field for NaN/infinity or invalid
-// UTF-8.
-void EncodeRow(const Record& record, EncodedRow& out);
-
-// The columns of a stored row; a null column is nullopt.
-struct StoredRow {
-  std::string_view id;
-  std::string_view data;
-  std::optional<std::string_view> metadata;
-  std::uint64_t version = 1;
-  // nullopt: written by another program (the reference implementation), whose conventions apply.
-  std::optional<std::string_view> fields;
-};
-
-// The instant of a timestamp's stored text (Timestamp::ToIso), including the years outside 0-9999
-// that Timestamp::Parse does not read; nullopt for other text.
-std::optional<Timestamp> ParseStoredTimestamp(std::string_view text) noexcept;
-
-// Decodes rows into records. Rows of one table mostly share their dkdata_fields text (the same
-// fields hold timestamps in every record): the decoder keeps the last one parsed.
-class RowDecoder {
- public:
-  // Decodes a row into out (fields, id, version, metadata replaced). Throws Error(kIo) when the
-  // row is not a record (data is not a JSON object).
-  void Decode(const StoredRow& row, Record& out);
-
- private:
-  const Object& FieldsInfo(std::string_view text, std::string_view id);
-
-  std::string fields_text_;
-  Object fields_info_;
 };
 
 // ---- Query translation (sqlite_translate.cpp) ----

@@ -1,4 +1,4 @@
-// The query tree in SQL, over the row layout of sqlite_rows.cpp.
+// The query tree in SQL, over the row layout of backends/sql/json_rows.cpp.
 //
 // A path is read from the data column with json_extract (its value, VAL) and json_type (its JSON
 // type, TY: 'null', 'true', 'false', 'integer', 'real', 'text', 'array', 'object', or NULL when
