@@ -3,9 +3,10 @@
 // One table per store, in the reference implementation's layout (id primary key, data JSON,
 // metadata JSON, created_at, updated_at) plus two columns of dkdata's own: `version` and
 // `dkdata_fields` (what plain JSON cannot say: datetimes, bytes, vectors, declared field types,
-// field metadata). backends/sql/json_rows.cpp turns records into rows and back; sqlite_translate.cpp turns the
-// query tree into SQL over json_extract; sqlite_errors.cpp maps SQLite's result codes to ErrorCode.
-// README.md in this folder explains the layout and its decisions.
+// field metadata). backends/sql/json_rows.cpp turns records into rows and back;
+// sqlite_translate.cpp turns the query tree into SQL over json_extract; sqlite_errors.cpp maps
+// SQLite's result codes to ErrorCode. README.md in this folder explains the layout and its
+// decisions.
 //
 // Thread-safety: one connection per store, guarded by a mutex: every method may be called from any
 // thread, one call at a time runs on the connection. A transaction (BeginTransaction) belongs to
