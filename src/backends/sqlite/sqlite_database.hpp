@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "backends/sql/json_rows.hpp"
+#include "backends/sql/sql_condition.hpp"
 #include "dkdata/database.hpp"
 #include "dkdata/errors.hpp"
 
@@ -104,16 +105,6 @@ struct StoreFacts {
   bool nul_strings = false;   // rows whose data holds a string with U+0000
 };
 
-// A filter in SQL: `maybe` is true for every row the filter matches (and perhaps more), `sure`
-// only for rows it matches (and perhaps not all). When exact, the two are the same expression and
-// SQL answers the filter on its own; otherwise the rows of `maybe` go through the core evaluator.
-// Neither is ever NULL-valued where a NOT could see it.
-struct SqlCondition {
-  std::string maybe;
-  std::string sure;
-  bool exact = true;
-};
-
 class QueryTranslator {
  public:
   explicit QueryTranslator(StoreFacts facts) : facts_(facts) {}
@@ -144,10 +135,6 @@ std::optional<std::string> SqlValueExpression(std::string_view path);
 // when SQL cannot read it exactly (a key SQLite cannot name; a non-ASCII key when the store has
 // rows of another program).
 std::optional<std::string> SqlFieldJson(std::string_view name, const StoreFacts& facts);
-// "quoted" identifier, with " doubled.
-std::string QuoteIdentifier(std::string_view name);
-// 'quoted' string literal, with ' doubled.
-std::string QuoteLiteral(std::string_view text);
 // Registers regexp(), dkdata_timestamp() and dkdata_base64() on a connection.
 void RegisterSqlFunctions(sqlite3* db);
 

@@ -64,27 +64,6 @@ bool HasNonAscii(std::string_view text) {
   return false;
 }
 
-struct Step {
-  std::string key;
-  std::optional<std::size_t> index;  // the step may also be a list position
-};
-
-// The steps of Value::FindPath: split at '.', a trailing '.' adds no step.
-std::vector<Step> WalkSteps(std::string_view rest) {
-  std::vector<Step> steps;
-  while (!rest.empty()) {
-    const std::size_t dot = rest.find('.');
-    const std::string_view step = rest.substr(0, dot);
-    rest = dot == std::string_view::npos ? std::string_view() : rest.substr(dot + 1);
-    Step s{std::string(step), std::nullopt};
-    std::size_t index = 0;
-    const auto [end, ec] = std::from_chars(step.data(), step.data() + step.size(), index);
-    if (!step.empty() && ec == std::errc() && end == step.data() + step.size()) s.index = index;
-    steps.push_back(std::move(s));
-  }
-  return steps;
-}
-
 std::string KeyStep(std::string_view key) {
   std::string out = ".\"";
   out += key;
@@ -105,10 +84,10 @@ using ResolutionSql = std::function<std::string(const Resolution&)>;
 
 // The SQL choosing among the resolutions of a walk: a list position or a key, as the JSON holds a
 // list or an object at that point.
-std::string BuildWalk(const Resolution& at, const std::vector<Step>& steps, std::size_t i,
+std::string BuildWalk(const Resolution& at, const std::vector<PathStep>& steps, std::size_t i,
                       const ResolutionSql& leaf) {
   if (i == steps.size()) return leaf(at);
-  const Step& step = steps[i];
+  const PathStep& step = steps[i];
   Resolution by_key = at;
   by_key.data_path += KeyStep(step.key);
   by_key.mirror_path += KeyStep(step.key);
@@ -168,9 +147,9 @@ PathSql MakePath(std::string_view path, const StoreFacts& facts) {
   // Record::Get: a field named exactly `path` wins; else the first step names a field and the
   // rest walks into its value.
   const std::string_view head = path.substr(0, dot);
-  const std::vector<Step> steps = WalkSteps(path.substr(dot + 1));
+  const std::vector<PathStep> steps = WalkSteps(path.substr(dot + 1));
   int ambiguous = 0;
-  for (const Step& step : steps) ambiguous += step.index ? 1 : 0;
+  for (const PathStep& step : steps) ambiguous += step.index ? 1 : 0;
   if (ambiguous > kMaxAmbiguousSteps) {
     out.addressable = false;
     return out;
@@ -210,38 +189,15 @@ PathSql MakePath(std::string_view path, const StoreFacts& facts) {
 // ---- Conditions ----
 
 SqlCondition Exact(std::string sql) {
-  return SqlCondition{sql, sql, true};
+  return ExactCondition(std::move(sql));
 }
 
 SqlCondition Unknown(std::string maybe = "1") {
-  return SqlCondition{std::move(maybe), "0", false};
+  return UnknownCondition(kSqliteTruth, std::move(maybe));
 }
 
-std::string JoinBalanced(const std::vector<std::string>& parts, std::size_t from, std::size_t to,
-                         std::string_view op) {
-  if (to - from == 1) return parts[from];
-  const std::size_t mid = from + (to - from) / 2;
-  return "(" + JoinBalanced(parts, from, mid, op) + ")" + std::string(op) + "(" +
-         JoinBalanced(parts, mid, to, op) + ")";
-}
-
-// AND or OR of conditions, as a balanced tree so that long lists stay shallow.
 SqlCondition Combine(const std::vector<SqlCondition>& parts, bool is_and) {
-  if (parts.empty()) return Exact(is_and ? "1" : "0");
-  if (parts.size() == 1) return parts[0];
-  std::vector<std::string> maybe, sure;
-  bool exact = true;
-  for (const SqlCondition& p : parts) {
-    maybe.push_back(p.maybe);
-    sure.push_back(p.sure);
-    exact = exact && p.exact;
-  }
-  const std::string_view op = is_and ? " AND " : " OR ";
-  SqlCondition out;
-  out.maybe = JoinBalanced(maybe, 0, maybe.size(), op);
-  out.exact = exact;
-  out.sure = exact ? out.maybe : JoinBalanced(sure, 0, sure.size(), op);
-  return out;
+  return CombineConditions(parts, is_and, kSqliteTruth);
 }
 
 SqlCondition And(SqlCondition a, SqlCondition b) {
@@ -249,45 +205,18 @@ SqlCondition And(SqlCondition a, SqlCondition b) {
 }
 
 SqlCondition Not(const SqlCondition& c) {
-  SqlCondition out;
-  out.maybe = "NOT coalesce(" + c.sure + ", 0)";
-  out.exact = c.exact;
-  out.sure = c.exact ? out.maybe : "NOT coalesce(" + c.maybe + ", 0)";
-  return out;
+  return NotCondition(c, kSqliteTruth);
 }
 
-// c, except on the rows where `uncertain` holds, which it leaves to the evaluator.
 SqlCondition Uncertain(SqlCondition c, const std::string& uncertain) {
-  if (uncertain.empty()) return c;
-  SqlCondition out;
-  out.maybe = "(" + c.maybe + ") OR (" + uncertain + ")";
-  out.sure = "(" + c.sure + ") AND NOT (" + uncertain + ")";
-  out.exact = false;
-  return out;
+  return UncertainCondition(std::move(c), uncertain);
 }
 
 std::string Either(const std::string& a, const std::string& b) {
-  if (a.empty()) return b;
-  if (b.empty()) return a;
-  return a + " OR " + b;
+  return EitherSql(a, b);
 }
 
 // ---- Operand analysis ----
-
-// A string that is some bytes' base64: a bytes row could hold the same text.
-bool IsCanonicalBase64(const std::string& s) {
-  const auto bytes = Base64Decode(s);
-  return bytes && Base64Encode(*bytes) == s;
-}
-
-// The smallest string greater than every string starting with prefix, or nullopt when there is
-// none (a prefix of 0xFF bytes).
-std::optional<std::string> PrefixEnd(std::string prefix) {
-  while (!prefix.empty() && static_cast<unsigned char>(prefix.back()) == 0xFF) prefix.pop_back();
-  if (prefix.empty()) return std::nullopt;
-  prefix.back() = static_cast<char>(static_cast<unsigned char>(prefix.back()) + 1);
-  return prefix;
-}
 
 std::string SqlOp(Op op) {
   switch (op) {
@@ -305,26 +234,6 @@ std::string SqlOp(Op op) {
 }  // namespace
 
 // ---- Public helpers ----
-
-std::string QuoteIdentifier(std::string_view name) {
-  std::string out = "\"";
-  for (const char c : name) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  out += '"';
-  return out;
-}
-
-std::string QuoteLiteral(std::string_view text) {
-  std::string out = "'";
-  for (const char c : text) {
-    if (c == '\'') out += '\'';
-    out += c;
-  }
-  out += '\'';
-  return out;
-}
 
 std::optional<std::string> SqlFieldJson(std::string_view name, const StoreFacts& facts) {
   if (!AddressableKey(name) || (facts.foreign_rows && HasNonAscii(name))) return std::nullopt;
