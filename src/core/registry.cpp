@@ -2,6 +2,7 @@
 #include <cctype>
 
 #include "backends/builtin.hpp"
+#include "core/url_text.hpp"
 #include "dkdata/errors.hpp"
 #include "dkdata/factory.hpp"
 
@@ -132,6 +133,8 @@ std::unique_ptr<Database> OpenDatabase(std::string_view url) {
   return Construct(*info, options);
 }
 
+namespace internal {
+
 namespace {
 
 int HexDigit(char c) {
@@ -141,14 +144,16 @@ int HexDigit(char c) {
   return -1;
 }
 
-std::string PercentDecode(std::string_view s) {
+}  // namespace
+
+std::string PercentDecode(std::string_view s, bool plus_is_space) {
   std::string out;
   out.reserve(s.size());
   for (std::size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '%' && i + 2 < s.size() && HexDigit(s[i + 1]) >= 0 && HexDigit(s[i + 2]) >= 0) {
       out.push_back(static_cast<char>(HexDigit(s[i + 1]) * 16 + HexDigit(s[i + 2])));
       i += 2;
-    } else if (s[i] == '+') {
+    } else if (s[i] == '+' && plus_is_space) {
       out.push_back(' ');
     } else {
       out.push_back(s[i]);
@@ -157,7 +162,7 @@ std::string PercentDecode(std::string_view s) {
   return out;
 }
 
-}  // namespace
+}  // namespace internal
 
 Object ParseUrlQuery(std::string_view query) {
   Object out;
@@ -168,9 +173,10 @@ Object ParseUrlQuery(std::string_view query) {
     if (pair.empty()) continue;
     const std::size_t eq = pair.find('=');
     if (eq == std::string_view::npos) {
-      out.Set(PercentDecode(pair), std::string());
+      out.Set(internal::PercentDecode(pair, true), std::string());
     } else {
-      out.Set(PercentDecode(pair.substr(0, eq)), PercentDecode(pair.substr(eq + 1)));
+      out.Set(internal::PercentDecode(pair.substr(0, eq), true),
+              internal::PercentDecode(pair.substr(eq + 1), true));
     }
   }
   return out;

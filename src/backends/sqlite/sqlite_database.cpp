@@ -11,6 +11,7 @@
 #include "backends/builtin.hpp"
 #include "backends/option_reader.hpp"
 #include "core/evaluator.hpp"
+#include "core/url_text.hpp"
 #include "dkdata/factory.hpp"
 #include "dkdata/json.hpp"
 
@@ -1255,25 +1256,6 @@ std::string PragmaOption(std::string_view key, const Value& value,
   kReader.Fail(key, "is '" + word + "', not one of " + list);
 }
 
-std::string PercentDecodePath(std::string_view s) {
-  auto hex = [](char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
-      out += static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2]));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
 // sqlite:///abs/path.db, sqlite://relative.db, sqlite://:memory:, sqlite:// (memory), each with
 // ?table=...&timeout=... options.
 Object ParseSqliteUrl(std::string_view, std::string_view rest) {
@@ -1284,7 +1266,7 @@ Object ParseSqliteUrl(std::string_view, std::string_view rest) {
     rest = rest.substr(0, q);
   }
   Object options = ParseUrlQuery(query);
-  if (!rest.empty()) options.Set("path", PercentDecodePath(rest));
+  if (!rest.empty()) options.Set("path", PercentDecode(rest, false));
   return options;
 }
 
