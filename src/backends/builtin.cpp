@@ -36,6 +36,13 @@ std::vector<BackendInfo> BuiltinBackends() {
                             "built without the sqlite backend: apt-get install libsqlite3-dev, "
                             "then configure with -DDKDATA_BACKEND_SQLITE=ON"));
 #endif
+#if DKDATA_HAVE_POSTGRES
+  out.push_back(MakePostgresBackendInfo());
+#else
+  out.push_back(Unavailable("postgres", {"postgresql", "pg"}, {"postgres", "postgresql"},
+                            "built without the postgres backend: apt-get install libpq-dev, "
+                            "then configure with -DDKDATA_BACKEND_POSTGRES=ON"));
+#endif
   return out;
 }
 

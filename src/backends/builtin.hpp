@@ -12,6 +12,7 @@ namespace dkdata::internal {
 BackendInfo MakeMemoryBackendInfo();
 BackendInfo MakeFileBackendInfo();
 BackendInfo MakeSqliteBackendInfo();
+BackendInfo MakePostgresBackendInfo();
 
 // Every backend this build knows about; one built without its dependency is listed with
 // available = false and a reason saying what to install.

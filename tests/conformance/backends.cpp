@@ -15,6 +15,14 @@
 #include "conformance_helpers.hpp"
 #include "dkdata/factory.hpp"
 
+#if DKDATA_HAVE_POSTGRES
+#include <libpq-fe.h>
+
+#include <mutex>
+
+#include "pg_test_server.hpp"
+#endif
+
 namespace dkdata::conformance {
 
 namespace {
@@ -52,6 +60,28 @@ BackendContext SqliteContext(std::string name, bool persistent) {
   // Rows are read in rowid order, which is insertion order; an update keeps the row's rowid.
   sqlite.quirks.insertion_ordered = true;
   return sqlite;
+}
+#endif
+
+#if DKDATA_HAVE_POSTGRES
+// The tables this process made on the tests' server, dropped after every case.
+std::vector<std::string>& PostgresTables() {
+  static std::vector<std::string> tables;
+  return tables;
+}
+
+void DropPostgresTables() {
+  if (PostgresTables().empty()) return;
+  PGconn* conn = PQconnectdb(pgtest::ServerUrl().c_str());
+  if (PQstatus(conn) == CONNECTION_OK) {
+    PQsetNoticeProcessor(
+        conn, [](void*, const char*) {}, nullptr);
+    for (const std::string& table : PostgresTables()) {
+      PQclear(PQexec(conn, ("DROP TABLE IF EXISTS \"" + table + "\"").c_str()));
+    }
+  }
+  PQfinish(conn);
+  PostgresTables().clear();
 }
 #endif
 
@@ -131,6 +161,35 @@ std::vector<BackendContext> MakeBackends() {
       file.quirks.nested_values_as_plain_json = true;
       backends.push_back(std::move(file));
     }
+  }
+#endif
+
+#if DKDATA_HAVE_POSTGRES
+  {
+    BackendContext pg;
+    pg.name = "postgres";
+    pg.expected_capabilities.persistent = true;
+    pg.expected_capabilities.transactions = true;
+    pg.expected_capabilities.atomic_batch = true;
+    pg.expected_capabilities.secondary_indexes = true;
+    // src/backends/postgres/README.md: calls run concurrently on the pool's connections.
+    pg.expected_capabilities.concurrent_readers = true;
+    // A server that cannot be had skips locally, and fails under CI=true (open_empty throws).
+    pg.unavailable_reason = [] { return pgtest::UnavailableReason(); };
+    pg.open_empty = [] {
+      std::string why;
+      const std::string url = pgtest::ServerUrl(&why);
+      if (url.empty()) throw Error(ErrorCode::kUnavailable, "no PostgreSQL server: " + why);
+      const std::string table = pgtest::FreshTableName();
+      PostgresTables().push_back(table);
+      return CreateDatabase("postgres", Object{{"connection_string", Value(url)},
+                                               {"table", Value(table)},
+                                               {"min_pool_size", Value(1)}});
+    };
+    pg.teardown = DropPostgresTables;
+    // The store's order is the primary key's (src/backends/postgres/README.md).
+    pg.quirks.insertion_ordered = false;
+    backends.push_back(std::move(pg));
   }
 #endif
 

@@ -517,6 +517,11 @@ std::optional<Timestamp> ParseStoredTimestamp(std::string_view text) noexcept {
   return Timestamp{t->micros + cycles * kMicrosPer400Years};
 }
 
+void AppendRowJson(std::string& out, const Value& value, std::string_view backend,
+                   JsonDialect dialect) {
+  AppendNamed(out, value, "value", "operand", Writer{backend, dialect});
+}
+
 void EncodeRow(const Record& record, EncodedRow& out, std::string_view backend,
                JsonDialect dialect) {
   out.Clear();

@@ -51,6 +51,11 @@ struct EncodedRow {
 void EncodeRow(const Record& record, EncodedRow& out, std::string_view backend,
                JsonDialect dialect = JsonDialect::kJson);
 
+// Appends the plain JSON of one value as EncodeRow writes it in that dialect (a query operand
+// compared with stored JSON); throws as EncodeRow does.
+void AppendRowJson(std::string& out, const Value& value, std::string_view backend,
+                   JsonDialect dialect);
+
 // The columns of a stored row; a null column is nullopt.
 struct StoredRow {
   std::string_view id;
