@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs every dependency dkdata needs to build and test, idempotently.
 #   scripts/install-deps.sh            C++ toolchain and libraries (apt-get)
-#   scripts/install-deps.sh --peers    also the Python reference (dataknobs-data) and DuckDB in .venv,
-#                                      for benchmarks
+#   scripts/install-deps.sh --peers    also the Python reference (dataknobs-data, with asyncpg for its
+#                                      postgres backend) and DuckDB in .venv, for benchmarks
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -48,6 +48,12 @@ if [ "$want_peers" = 1 ]; then
     .venv/bin/pip install "${pip_quiet[@]}" --only-binary=:all: 'numpy<2.3' 'pandas<2.4' 'pyarrow<22'
     .venv/bin/pip install "${pip_quiet[@]}" --ignore-requires-python --prefer-binary \
       --only-binary=numpy,pandas,pyarrow dataknobs-data
+  fi
+  # asyncpg: the reference's postgres backend imports it (even for its psycopg2 class), and
+  # bench/peers/postgres_reference.py runs its asyncpg class. Not the extra dataknobs-data[postgres]:
+  # that one builds psycopg2 from source and adds sqlalchemy, neither of which the backend needs.
+  if ! .venv/bin/python -c 'import asyncpg' 2>/dev/null; then
+    .venv/bin/pip install -q --disable-pip-version-check --only-binary=:all: asyncpg
   fi
   # DuckDB: a benchmark peer for the file backend (read_json, read_csv) and, later, Parquet.
   if ! .venv/bin/python -c 'import duckdb' 2>/dev/null; then

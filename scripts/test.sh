@@ -22,6 +22,9 @@ build/bench/dkdata_memory_bench --quick --no-reference
 build/bench/dkdata_json_bench --benchmark_min_time=0.01 >/dev/null
 build/bench/dkdata_file_bench --quick --no-peers
 build/bench/dkdata_sqlite_bench --quick
+if [ -x build/bench/dkdata_postgres_bench ]; then
+  build/bench/dkdata_postgres_bench --quick  # starts and stops a private server of its own
+fi
 
 [ "$fast" = 1 ] && exit 0
 

@@ -43,6 +43,7 @@ struct PostgresOptions {
   std::string schema = "public";
   bool ensure_database = true;
   bool auto_create_table = true;
+  bool gin_index = true;  // the reference's GIN indexes on data and metadata, on table creation
 
   // Reads and checks the options (and the environment: DATABASE_URL, POSTGRES_HOST, ...); unknown
   // keys are an error naming them.

@@ -14,7 +14,8 @@ namespace dkdata::internal {
 namespace {
 
 // Every key the backend takes, in the order of its README's table: the reference's
-// (PostgresDatabaseConfig), its shared keys, and dkdata's own pool_timeout and connect_timeout.
+// (PostgresDatabaseConfig), its shared keys, and dkdata's own pool_timeout, connect_timeout and
+// gin_index.
 constexpr std::string_view kOptionKeys[] = {"host",
                                             "port",
                                             "database",
@@ -32,6 +33,7 @@ constexpr std::string_view kOptionKeys[] = {"host",
                                             "schema",
                                             "ensure_database",
                                             "auto_create_table",
+                                            "gin_index",
                                             "connection_string",
                                             "vector_enabled",
                                             "vector_metric"};
@@ -227,6 +229,8 @@ PostgresOptions PostgresOptions::FromObject(const Object& options_in) {
       out.ensure_database = kReader.Bool(key, value);
     } else if (key == "auto_create_table") {
       out.auto_create_table = kReader.Bool(key, value);
+    } else if (key == "gin_index") {
+      out.gin_index = kReader.Bool(key, value);
     } else if (key == "connection_string") {
       // read above
     } else if (!kReader.ReferenceSharedKey(key, value)) {

@@ -16,7 +16,8 @@
 //   "rk": the mirror of the record metadata (which is in the metadata column, as the reference has
 //         it)
 //   jsonb only: "o", "ro" and "mo" note the key order of the objects whose order jsonb changes
-//         (data, record metadata, field metadata per field) as [[path, [keys...]], ...], a path
+//         (data, record metadata, field metadata per field) as the JSON text (a string) of
+//         [[path, [keys...]], ...], a path
 //         being a list of keys and list positions; "z" and "v" flag U+0000 strings and vectors
 //         (json_rows.hpp).
 //
@@ -315,6 +316,13 @@ List ObjectOrderNotes(const Object& object) {
   return notes;
 }
 
+// Order notes are written as one JSON string holding their JSON text: jsonb reads a string much
+// faster than the same notes as arrays (a bulk load of 8-field records: about 10% faster), and
+// nothing in SQL reads them.
+void AppendNotes(std::string& out, const List& notes) {
+  AppendJson(out, Value(ToJson(Value(notes))));
+}
+
 // Moves the named items to the front in the notes' order, the others after them in their order.
 template <typename Item, typename NameOf>
 void Reorder(std::vector<Item>& items, const List& names, NameOf name_of) {
@@ -358,7 +366,18 @@ Value* Walk(Value* at, const List& path, std::size_t from) {
   return at;
 }
 
-// Each note as (path, names), skipping malformed ones.
+// The notes as written (a JSON string) read back as a list; a list stays as it is.
+Value ParsedNotes(const Value& written) {
+  const std::string* text = written.Get<std::string>();
+  if (text == nullptr) return written;
+  try {
+    return ParseJson(*text);
+  } catch (const Error&) {
+    return Value();  // not dkdata's: the order stays jsonb's
+  }
+}
+
+// Each note as (path, names), skipping malformed ones. `notes` went through ParsedNotes.
 template <typename Fn>
 void ForEachNote(const Value* notes, Fn&& fn) {
   const List* list = notes != nullptr ? notes->Get<List>() : nullptr;
@@ -577,7 +596,7 @@ void EncodeRow(const Record& record, EncodedRow& out, std::string_view backend,
       if (w.jsonb()) {
         if (const List notes = ObjectOrderNotes(field.metadata); !notes.empty()) {
           AppendMemberKey(metadata_orders, field.name, w);
-          AppendJson(metadata_orders, Value(notes));
+          AppendNotes(metadata_orders, notes);
         }
       }
     }
@@ -614,11 +633,11 @@ void EncodeRow(const Record& record, EncodedRow& out, std::string_view backend,
   if (w.jsonb()) {
     if (const List notes = FieldOrderNotes(record.fields()); !notes.empty()) {
       member("o");
-      AppendJson(fields, Value(notes));
+      AppendNotes(fields, notes);
     }
     if (const List notes = ObjectOrderNotes(record.metadata()); !notes.empty()) {
       member("ro");
-      AppendJson(fields, Value(notes));
+      AppendNotes(fields, notes);
     }
     section("mo", metadata_orders);
     if (found.nul_strings) {
@@ -636,6 +655,14 @@ void EncodeRow(const Record& record, EncodedRow& out, std::string_view backend,
 const Object& RowDecoder::FieldsInfo(std::string_view text, std::string_view id) {
   if (text != fields_text_ || fields_text_.empty()) {
     fields_info_ = ReadObject(text, "dkdata_fields", id, backend_);
+    // Parsed once per distinct text, like the rest.
+    for (const char* key : {"o", "ro"}) {
+      if (Value* notes = fields_info_.Find(key)) *notes = ParsedNotes(*notes);
+    }
+    if (Value* orders = fields_info_.Find("mo"); orders != nullptr && orders->Get<Object>()) {
+      auto& members = const_cast<std::vector<Object::Member>&>(orders->Get<Object>()->members());
+      for (auto& [name, notes] : members) notes = ParsedNotes(notes);
+    }
     fields_text_.assign(text);
   }
   return fields_info_;
