@@ -57,6 +57,32 @@ std::string ServerScript() {
   return std::string(DKDATA_SOURCE_DIR) + "/tests/postgres/pg_server.sh";
 }
 
+// Starts a server with pg_server.sh; false (and why) when it cannot.
+bool Start(std::map<std::string, std::string>& exports, std::string& url, std::string& why) {
+  int rc = 0;
+  const std::string out = Shell("bash '" + ServerScript() + "' start 2>&1", &rc);
+  std::istringstream in(out);
+  exports = ParseExports(in);
+  url = rc == 0 ? exports["DKDATA_PG_URL"] : "";
+  if (url.empty()) {
+    why = "no PostgreSQL server could be started (" + out +
+          "); install it with: apt-get install -y postgresql libpq-dev, or set DKDATA_PG_URL";
+    return false;
+  }
+  return true;
+}
+
+// Runs pg_server.sh command on the server of exports (updating them); returns its exit code.
+int Command(std::map<std::string, std::string>& exports, const std::string& command) {
+  int rc = 0;
+  const std::string out = Shell("DKDATA_PG_DATA='" + exports["DKDATA_PG_DATA"] + "' bash '" +
+                                    ServerScript() + "' " + command + " 2>&1",
+                                &rc);
+  std::istringstream in(out);
+  for (const auto& [key, value] : ParseExports(in)) exports[key] = value;
+  return rc;
+}
+
 Server& TheServer() {
   static Server server = [] {
     Server s;
@@ -72,24 +98,9 @@ Server& TheServer() {
         if (!s.url.empty()) return s;
       }
     }
-    int rc = 0;
-    const std::string out = Shell("bash '" + ServerScript() + "' start 2>&1", &rc);
-    std::istringstream in(out);
-    s.exports = ParseExports(in);
-    s.url = rc == 0 ? s.exports["DKDATA_PG_URL"] : "";
-    if (s.url.empty()) {
-      s.why = "no PostgreSQL server could be started (" + out +
-              "); install it with: apt-get install -y postgresql libpq-dev, or set DKDATA_PG_URL";
-      return s;
-    }
+    if (!Start(s.exports, s.url, s.why)) return s;
     s.own = true;
-    std::atexit([] {
-      Server& started = TheServer();
-      int ignored = 0;
-      Shell("DKDATA_PG_DATA='" + started.exports["DKDATA_PG_DATA"] + "' bash '" + ServerScript() +
-                "' stop >/dev/null 2>&1",
-            &ignored);
-    });
+    std::atexit([] { Command(TheServer().exports, "stop"); });
     return s;
   }();
   return server;
@@ -107,8 +118,7 @@ std::string ServerUrl(std::string* why) {
 
 std::string UnavailableReason() {
   std::string why;
-  if (!ServerUrl(&why).empty()) return "";
-  if (const char* ci = std::getenv("CI"); ci != nullptr && std::string(ci) == "true") return "";
+  if (!ServerUrl(&why).empty() || InCi()) return "";
   return why;
 }
 
@@ -122,13 +132,24 @@ int ServerCommand(const std::string& command) {
   if (ServerUrl(&why).empty()) return -1;
   Server& s = TheServer();
   if (s.exports.count("DKDATA_PG_DATA") == 0) return -1;  // a server given by URL: not ours
-  int rc = 0;
-  const std::string out = Shell("DKDATA_PG_DATA='" + s.exports["DKDATA_PG_DATA"] + "' bash '" +
-                                    ServerScript() + "' " + command + " 2>&1",
-                                &rc);
-  std::istringstream in(out);
-  for (const auto& [key, value] : ParseExports(in)) s.exports[key] = value;
-  return rc;
+  return Command(s.exports, command);
+}
+
+bool InCi() {
+  const char* ci = std::getenv("CI");
+  return ci != nullptr && std::string(ci) == "true";
+}
+
+PrivateServer::PrivateServer() {
+  Start(exports_, url_, why_);
+}
+
+PrivateServer::~PrivateServer() {
+  if (!url_.empty()) Command(exports_, "stop");
+}
+
+int PrivateServer::Run(const std::string& command) {
+  return Command(exports_, command);
 }
 
 }  // namespace dkdata::pgtest

@@ -6,6 +6,9 @@
 // exit. Under CI=true a server that cannot be had is a failure, never a skip.
 #pragma once
 
+#include <gtest/gtest.h>
+
+#include <map>
 #include <string>
 
 namespace dkdata::pgtest {
@@ -22,4 +25,36 @@ std::string FreshTableName();
 // code. Only for a server this process started itself or the fixture's.
 int ServerCommand(const std::string& command);
 
+// True under CI=true, where a server that cannot be had fails the test instead of skipping it.
+bool InCi();
+
+// A server of its own, for tests that restart or kill it (the shared one must stay up for the tests
+// running beside them): started by the constructor, stopped (by its PID) by the destructor.
+class PrivateServer {
+ public:
+  PrivateServer();
+  ~PrivateServer();
+  PrivateServer(const PrivateServer&) = delete;
+  PrivateServer& operator=(const PrivateServer&) = delete;
+
+  // "" when it could not start; why() says why.
+  const std::string& url() const { return url_; }
+  const std::string& why() const { return why_; }
+  // Runs `pg_server.sh command` on it (restart, down, up, kill); returns the exit code.
+  int Run(const std::string& command);
+
+ private:
+  std::map<std::string, std::string> exports_;
+  std::string url_, why_;
+};
+
 }  // namespace dkdata::pgtest
+
+// Skips the test (or, under CI=true, fails it) when url is empty.
+#define DKDATA_REQUIRE_PG_SERVER(url, why)                                       \
+  do {                                                                           \
+    if ((url).empty()) {                                                         \
+      if (::dkdata::pgtest::InCi()) FAIL() << "no PostgreSQL server: " << (why); \
+      GTEST_SKIP() << "no PostgreSQL server: " << (why);                         \
+    }                                                                            \
+  } while (0)

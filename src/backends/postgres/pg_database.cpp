@@ -923,9 +923,10 @@ std::size_t PostgresDatabase::Count(const Expr& expr) {
   std::size_t count = static_cast<std::size_t>(counted.Int(0, 0));
   if (where.exact) return count;
   // The rows SQL could not decide: the evaluator decides.
-  PgResult doubtful = session->Exec("SELECT " + std::string(kRowColumns) + " FROM " + s.table +
-                                        " WHERE (" + where.maybe + ") AND NOT (" + where.sure + ")",
-                                    t.params(), "counting " + s.table_raw);
+  PgResult doubtful =
+      session->Exec("SELECT " + std::string(kRowColumns) + " FROM " + s.table + " WHERE (" +
+                        where.maybe + ") AND NOT coalesce(" + where.sure + ", false)",
+                    t.params(), "counting " + s.table_raw);
   Record record;
   for (int i = 0; i < doubtful.rows(); ++i) {
     ThreadDecoder().Decode(RowAt(doubtful, i), record);

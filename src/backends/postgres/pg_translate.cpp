@@ -19,13 +19,14 @@
 //   negations           NOT of the positive form with a presence test (absent and null never
 //                       match)
 //
-// Every leaf is wrapped so it is never NULL (a missing key gives NULL in SQL, and NOT NULL is
-// NULL). `a.b` is the field named `a.b` when the record has one (data ? 'a.b'), else the walk
-// data #> ARRAY['a','b'] (lists by position, as #> does). Where SQL cannot decide exactly, the
-// rows in doubt go to the core evaluator (sql_condition.hpp): regex (ECMAScript on bytes is not
-// PostgreSQL's), list/object/vector operands, a timestamp operand against plain strings (which
-// compare as instants when they parse), strings holding U+0000, rows of another program, and walks
-// that may pass through a vector.
+// A missing key gives NULL in SQL, and NOT NULL is NULL: NOT wraps its operand in coalesce, which
+// is kept out of the leaves so that the planner sees the indexed expressions. `a.b` is the field
+// named `a.b` when the record has one (data ? 'a.b'), else the walk data #> ARRAY['a','b'] (lists
+// by position, as #> does). Where SQL cannot decide exactly, the rows in doubt go to the core
+// evaluator (sql_condition.hpp): regex (ECMAScript on bytes is not PostgreSQL's),
+// list/object/vector operands, a timestamp operand against plain strings (which compare as instants
+// when they parse), strings holding U+0000, rows of another program, and walks that may pass
+// through a vector.
 //
 // Values are always parameters; only field names are spliced, as quoted literals, because an
 // expression index serves a query only when its expression is the same.
@@ -63,9 +64,15 @@ SqlCondition And(SqlCondition a, SqlCondition b) {
 SqlCondition Not(const SqlCondition& c) {
   return NotCondition(c, kPostgresTruth);
 }
-// Never NULL: false where SQL says NULL.
+// Never NULL: false where SQL says NULL (for conditions a NOT may see directly: the doubts).
 std::string Sure(const std::string& sql) {
   return "coalesce(" + sql + ", false)";
+}
+// A leaf's condition. It may be NULL where SQL is (a missing key): WHERE, AND and OR treat that as
+// false, and NOT wraps its operand in coalesce (sql_condition.cpp). No coalesce here: the planner
+// would no longer see the indexed expression inside it.
+std::string Paren(const std::string& sql) {
+  return "(" + sql + ")";
 }
 
 // ---- Paths ----
@@ -195,7 +202,7 @@ class LeafBuilder {
   const std::string& T() const { return p_.text; }
   const std::string& K() const { return p_.kind; }
   std::string Type() const { return "jsonb_typeof(" + J() + ")"; }
-  std::string Present() const { return p_.is_id ? "true" : Sure(Type() + " <> 'null'"); }
+  std::string Present() const { return p_.is_id ? "true" : Paren(Type() + " <> 'null'"); }
   std::string Absent() const {
     return p_.is_id ? "false" : "coalesce(" + Type() + " = 'null', true)";
   }
@@ -223,38 +230,38 @@ class LeafBuilder {
     switch (o.kind()) {
       case ValueKind::kBool:
         if (p_.is_id) return Exact("false");
-        return Exact(
-            Sure(Containment(o) + J() + " = '" + (*o.Get<bool>() ? "true" : "false") + "'::jsonb"));
+        return Exact(Paren(Containment(o) + J() + " = '" + (*o.Get<bool>() ? "true" : "false") +
+                           "'::jsonb"));
       case ValueKind::kInt:
       case ValueKind::kFloat:
         if (p_.is_id) return Exact("false");
-        return Exact(Sure(Containment(o) + J() + " = " + Jsonb(o)));
+        return Exact(Paren(Containment(o) + J() + " = " + Jsonb(o)));
       case ValueKind::kString:
         return EqualString(*o.Get<std::string>());
       case ValueKind::kBytes:
         if (p_.is_id) return Exact("false");
-        return Exact(Sure(J() + " = " + Jsonb(Value(Base64Encode(o.Get<Bytes>()->data))) + " AND " +
-                          K() + " = '\"bytes\"'"));
+        return Exact(Paren(J() + " = " + Jsonb(Value(Base64Encode(o.Get<Bytes>()->data))) +
+                           " AND " + K() + " = '\"bytes\"'"));
       case ValueKind::kTimestamp: {
         const Timestamp t = *o.Get<Timestamp>();
         // Plain strings equal a timestamp when they parse as the same instant: SQL knows the
         // canonical spelling only.
         const std::string iso = Text(t.ToIso());
         if (p_.is_id) {
-          return SqlCondition{"true", Sure("id = " + iso), false};
+          return SqlCondition{"true", Paren("id = " + iso), false};
         }
         const std::string stamped =
-            Sure(K() + " = " + t_.Param(std::to_string(t.micros)) + "::jsonb");
-        return SqlCondition{stamped + " OR " + Sure(PlainString()),
-                            stamped + " OR " + Sure(PlainString() + " AND " + T() + " = " + iso),
+            Paren(K() + " = " + t_.Param(std::to_string(t.micros)) + "::jsonb");
+        return SqlCondition{stamped + " OR " + Paren(PlainString()),
+                            stamped + " OR " + Paren(PlainString() + " AND " + T() + " = " + iso),
                             false};
       }
       case ValueKind::kVector:
         if (p_.is_id) return Exact("false");
-        return Unknown(Sure(K() + " = '\"vector\"'"));
+        return Unknown(Paren(K() + " = '\"vector\"'"));
       default:  // lists and objects: structural equality is the evaluator's
         if (p_.is_id) return Exact("false");
-        return Unknown(Sure(Type() + " IN ('array', 'object')"));
+        return Unknown(Paren(Type() + " IN ('array', 'object')"));
     }
   }
 
@@ -267,13 +274,13 @@ class LeafBuilder {
     }
     if (s.find('\0') != std::string::npos) {
       return Exact(
-          Sure(J() + " = " + Jsonb(Value(Base64Encode(s))) + " AND " + K() + " = '\"nul\"'"));
+          Paren(J() + " = " + Jsonb(Value(Base64Encode(s))) + " AND " + K() + " = '\"nul\"'"));
     }
     const auto instant = Timestamp::Parse(s);
     std::string plain = J() + " = " + Jsonb(Value(s)) + " AND " + K() + " IS NULL";
-    if (!instant) return Exact(Sure(Containment(Value(s)) + plain));
-    return Exact(Sure(plain) + " OR " +
-                 Sure(K() + " = " + t_.Param(std::to_string(instant->micros)) + "::jsonb"));
+    if (!instant) return Exact(Paren(Containment(Value(s)) + plain));
+    return Exact(Paren(plain) + " OR " +
+                 Paren(K() + " = " + t_.Param(std::to_string(instant->micros)) + "::jsonb"));
   }
 
   SqlCondition In(const List& items) {
@@ -298,7 +305,7 @@ class LeafBuilder {
       const std::string array = t_.Param(TextArrayLiteral(plain));
       parts.push_back(
           Exact(p_.is_id ? "id = ANY(" + array + "::text[])"
-                         : Sure(J() + " = ANY(" + array + "::jsonb[]) AND " + K() + " IS NULL")));
+                         : Paren(J() + " = ANY(" + array + "::jsonb[]) AND " + K() + " IS NULL")));
     }
     return Doubted(Combine(parts, false), content);
   }
@@ -309,17 +316,17 @@ class LeafBuilder {
     switch (o.kind()) {
       case ValueKind::kBool:
         if (p_.is_id) return Exact("false");
-        return Doubted(Exact(Sure(Type() + " = 'boolean' AND " + J() + cmp + "'" +
-                                  (*o.Get<bool>() ? "true" : "false") + "'::jsonb")),
+        return Doubted(Exact(Paren(Type() + " = 'boolean' AND " + J() + cmp + "'" +
+                                   (*o.Get<bool>() ? "true" : "false") + "'::jsonb")),
                        false);
       case ValueKind::kInt:
       case ValueKind::kFloat:
         if (p_.is_id) return Exact("false");
-        return Doubted(Exact(Sure(Type() + " = 'number' AND " + J() + cmp + Jsonb(o))), false);
+        return Doubted(Exact(Paren(Type() + " = 'number' AND " + J() + cmp + Jsonb(o))), false);
       case ValueKind::kString: {
         const std::string& s = *o.Get<std::string>();
-        if (s.find('\0') != std::string::npos) return Unknown(Sure(Type() + " = 'string'"));
-        std::string sql = Sure(PlainString() + " AND " + T() + " COLLATE \"C\"" + cmp + Text(s));
+        if (s.find('\0') != std::string::npos) return Unknown(Paren(Type() + " = 'string'"));
+        std::string sql = Paren(PlainString() + " AND " + T() + " COLLATE \"C\"" + cmp + Text(s));
         if (const auto instant = Timestamp::Parse(s); instant && !p_.is_id) {
           sql += " OR " + Stamped(cmp, instant->micros);
         }
@@ -329,14 +336,14 @@ class LeafBuilder {
         if (p_.is_id) return Unknown();
         // Plain strings compare as instants when they parse: the evaluator decides those.
         const std::string stamped = Stamped(cmp, o.Get<Timestamp>()->micros);
-        return Doubted(SqlCondition{stamped + " OR " + Sure(PlainString()), stamped, false}, true);
+        return Doubted(SqlCondition{stamped + " OR " + Paren(PlainString()), stamped, false}, true);
       }
       case ValueKind::kBytes:
         if (p_.is_id) return Exact("false");
         // CASE: decode() must not see the text of a row that is not bytes.
-        return Doubted(Exact(Sure("CASE WHEN " + K() + " = '\"bytes\"' THEN decode(" + T() +
-                                  ", 'base64') END" + cmp +
-                                  Text(BytesLiteral(o.Get<Bytes>()->data)) + "::bytea")),
+        return Doubted(Exact(Paren("CASE WHEN " + K() + " = '\"bytes\"' THEN decode(" + T() +
+                                   ", 'base64') END" + cmp +
+                                   Text(BytesLiteral(o.Get<Bytes>()->data)) + "::bytea")),
                        false);
       default:  // null, lists, objects, vectors compare with nothing
         return Exact("false");
@@ -345,12 +352,12 @@ class LeafBuilder {
 
   // A timestamp's microseconds (its kind mark) compared with micros.
   std::string Stamped(const std::string& cmp, std::int64_t micros) {
-    return Sure("jsonb_typeof(" + K() + ") = 'number' AND " + K() + cmp +
-                t_.Param(std::to_string(micros)) + "::jsonb");
+    return Paren("jsonb_typeof(" + K() + ") = 'number' AND " + K() + cmp +
+                 t_.Param(std::to_string(micros)) + "::jsonb");
   }
 
   SqlCondition Like(const std::string& pattern, bool ignore_case) {
-    if (pattern.find('\0') != std::string::npos) return Unknown(Sure(Type() + " = 'string'"));
+    if (pattern.find('\0') != std::string::npos) return Unknown(Paren(Type() + " = 'string'"));
     std::string sql_pattern;
     for (const std::int16_t element : CompileLikePattern(pattern)) {
       if (element < 0) {
@@ -365,7 +372,7 @@ class LeafBuilder {
   }
 
   SqlCondition StartsWith(const std::string& prefix) {
-    if (prefix.find('\0') != std::string::npos) return Unknown(Sure(Type() + " = 'string'"));
+    if (prefix.find('\0') != std::string::npos) return Unknown(Paren(Type() + " = 'string'"));
     std::string sql_pattern;
     for (const char c : prefix) {
       if (c == '%' || c == '_' || c == '\\') sql_pattern += '\\';
@@ -376,14 +383,14 @@ class LeafBuilder {
   }
 
   SqlCondition TextMatch(const char* op, std::string pattern) {
-    return Doubted(Exact(Sure(PlainString() + " AND " + T() + " COLLATE \"C\"" + op +
-                              Text(std::move(pattern)))),
+    return Doubted(Exact(Paren(PlainString() + " AND " + T() + " COLLATE \"C\"" + op +
+                               Text(std::move(pattern)))),
                    true);
   }
 
   SqlCondition Regex() {
     // ECMAScript on UTF-8 bytes is not PostgreSQL's regex: the evaluator matches.
-    return Unknown(p_.is_id ? "true" : Sure(Type() + " = 'string'"));
+    return Unknown(p_.is_id ? "true" : Paren(Type() + " = 'string'"));
   }
 
  private:
