@@ -40,12 +40,17 @@ std::strong_ordering CompareIntDouble(std::int64_t i, double d) {
 std::strong_ordering CompareDoubles(double a, double b) {
   if (a < b) return std::strong_ordering::less;
   if (a > b) return std::strong_ordering::greater;
-  return std::strong_ordering::equal;  // NaN never stored
+  return std::strong_ordering::equal;  // NaN: see CompareNumbers
 }
 
 std::optional<std::strong_ordering> CompareNumbers(const Value& a, const Value& b) {
   const auto* ai = a.Get<std::int64_t>();
   const auto* bi = b.Get<std::int64_t>();
+  // NaN (a query operand: none is stored) compares with nothing.
+  if ((ai == nullptr && std::isnan(*a.Get<double>())) ||
+      (bi == nullptr && std::isnan(*b.Get<double>()))) {
+    return std::nullopt;
+  }
   if (ai && bi) return *ai <=> *bi;
   if (ai) return CompareIntDouble(*ai, *b.Get<double>());
   if (bi) return 0 <=> CompareIntDouble(*bi, *a.Get<double>());
@@ -88,7 +93,10 @@ const Value* QueryValue(const Record& record, std::string_view path, Value& id_s
 // ---- Equality and ordering ----
 
 bool ValuesEqual(const Value& a, const Value& b) noexcept {
-  if (a.is_number() && b.is_number()) return *CompareNumbers(a, b) == 0;
+  if (a.is_number() && b.is_number()) {
+    const auto order = CompareNumbers(a, b);
+    return order && *order == 0;
+  }
   const ValueKind ka = a.kind(), kb = b.kind();
   if (ka != kb) {
     if ((ka == ValueKind::kTimestamp && kb == ValueKind::kString) ||

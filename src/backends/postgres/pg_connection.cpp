@@ -24,7 +24,15 @@ struct ParamArrays {
   std::vector<Oid> types;
   explicit ParamArrays(const PgParams& params) : types(params.size(), kTextOid) {
     values.reserve(params.size());
-    for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+    for (const auto& p : params) {
+      // libpq takes text parameters as C strings: one holding U+0000 would be cut short there and
+      // mean another value. Callers keep such values out; this is the last guard.
+      if (p && p->find('\0') != std::string::npos) {
+        ThrowPostgres(ErrorCode::kInvalidArgument,
+                      "a value holding U+0000 cannot be sent to PostgreSQL as text");
+      }
+      values.push_back(p ? p->c_str() : nullptr);
+    }
   }
   int size() const { return static_cast<int>(values.size()); }
   const char* const* data() const { return values.empty() ? nullptr : values.data(); }
@@ -80,13 +88,17 @@ PgConnection::PgConnection(const ConnInfo& info) {
     const std::string message = Trimmed(PQerrorMessage(conn_));
     PQfinish(conn_);
     conn_ = nullptr;
+    // libpq gives no SQLSTATE for a refused connection: the server's message says why.
     ErrorCode code = ErrorCode::kUnavailable;
-    if (message.find("password authentication failed") != std::string::npos ||
-        message.find("no password supplied") != std::string::npos ||
-        message.find("no pg_hba.conf entry") != std::string::npos) {
-      code = ErrorCode::kUnauthorized;
-    } else if (message.find("does not exist") != std::string::npos) {
-      code = ErrorCode::kNotFound;
+    const auto says = [&message](const char* text) {
+      return message.find(text) != std::string::npos;
+    };
+    if (says("database \"") && says("does not exist")) {
+      code = ErrorCode::kNotFound;  // 3D000: ensure_database may create it
+    } else if (says("password authentication failed") || says("no password supplied") ||
+               says("no pg_hba.conf entry") || (says("role \"") && says("does not exist")) ||
+               says("permission denied")) {
+      code = ErrorCode::kUnauthorized;  // 28P01, 28000, 42501
     }
     ThrowPostgres(code, "cannot connect: " + message);
   }

@@ -34,6 +34,30 @@ std::string ResolveOrMakeId(const Record& record) {
   return id ? std::move(*id) : GenerateUuid();
 }
 
+// PostgreSQL text cannot hold U+0000: no stored id has one, and none can be stored.
+bool StorableId(std::string_view id) {
+  return id.find('\0') == std::string_view::npos;
+}
+
+void CheckStorableId(std::string_view id) {
+  if (StorableId(id)) return;
+  std::string shown;
+  for (const char c : id) shown += c == '\0' ? std::string("\\u0000") : std::string(1, c);
+  ThrowPostgres(ErrorCode::kInvalidArgument,
+                "id '" + shown + "' holds U+0000, which PostgreSQL cannot store in text");
+}
+
+// The ids of items [from, to) that can be stored (the others are found nowhere).
+std::vector<std::string> StorableIds(const std::vector<std::string>& ids, std::size_t from,
+                                     std::size_t to) {
+  std::vector<std::string> out;
+  out.reserve(to - from);
+  for (std::size_t i = from; i < to; ++i) {
+    if (StorableId(ids[i])) out.push_back(ids[i]);
+  }
+  return out;
+}
+
 std::string ItemError(std::string_view operation, std::size_t index, const Error& e) {
   return std::string(operation) + " item " + std::to_string(index) + ": " + e.what();
 }
@@ -319,10 +343,14 @@ void PgStore::Setup(PgConnection& c) {
            "DEFAULT CURRENT_TIMESTAMP, updated_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP, version "
            "BIGINT NOT NULL DEFAULT 1, dkdata_fields JSONB);";
     if (options.gin_index) {
-      sql += "CREATE INDEX IF NOT EXISTS " + QuoteIdentifier("idx_" + options.table + "_data") +
-             " ON " + table + " USING GIN (data);";
-      sql += "CREATE INDEX IF NOT EXISTS " + QuoteIdentifier("idx_" + options.table + "_metadata") +
-             " ON " + table + " USING GIN (metadata);";
+      // The reference's names, unless the server would cut them short at 63 bytes (two names
+      // could then collide, and IF NOT EXISTS skip one): then dkdata's hashed ones.
+      for (const char* column : {"data", "metadata"}) {
+        std::string name = "idx_" + options.table + "_" + column;
+        if (name.size() > 63) name = prefix + "_gin_" + column;
+        sql += "CREATE INDEX IF NOT EXISTS " + QuoteIdentifier(name) + " ON " + table +
+               " USING GIN (" + column + ");";
+      }
     }
   } else {
     PgResult r = c.Exec("SELECT to_regclass($1)", {table}, "looking for table " + table_raw);
@@ -449,6 +477,7 @@ Capabilities PostgresDatabase::capabilities() const noexcept {
 
 std::string PostgresDatabase::Create(const Record& record) {
   std::string id = ResolveOrMakeId(record);
+  CheckStorableId(id);
   EncodedRow& row = ThreadRow();
   Encode(record, row);
   Session session(*store_);
@@ -457,6 +486,7 @@ std::string PostgresDatabase::Create(const Record& record) {
 }
 
 std::optional<Record> PostgresDatabase::Read(std::string_view id) {
+  if (!StorableId(id)) return std::nullopt;
   Session session(*store_);
   Record out;
   if (!ReadRow(*store_, session, id, out)) return std::nullopt;
@@ -464,12 +494,17 @@ std::optional<Record> PostgresDatabase::Read(std::string_view id) {
 }
 
 bool PostgresDatabase::ReadInto(std::string_view id, Record& out) {
+  if (!StorableId(id)) return false;
   Session session(*store_);
   return ReadRow(*store_, session, id, out);
 }
 
 bool PostgresDatabase::Update(std::string_view id, const Record& record,
                               std::optional<std::uint64_t> expected_version) {
+  if (!StorableId(id)) {
+    if (expected_version) CheckStorableId(id);  // expected to exist: it cannot
+    return false;
+  }
   EncodedRow& row = ThreadRow();
   Encode(record, row);
   Session session(*store_);
@@ -477,6 +512,7 @@ bool PostgresDatabase::Update(std::string_view id, const Record& record,
 }
 
 bool PostgresDatabase::Delete(std::string_view id) {
+  if (!StorableId(id)) return false;
   Session session(*store_);
   PgResult r = session->ExecPrepared("dk_delete", store_->delete_sql, {std::string(id)},
                                      "deleting record '" + std::string(id) + "'");
@@ -484,6 +520,7 @@ bool PostgresDatabase::Delete(std::string_view id) {
 }
 
 bool PostgresDatabase::Exists(std::string_view id) {
+  if (!StorableId(id)) return false;
   Session session(*store_);
   PgResult r = session->ExecPrepared("dk_exists", store_->exists_sql, {std::string(id)},
                                      "looking for record '" + std::string(id) + "'");
@@ -493,6 +530,7 @@ bool PostgresDatabase::Exists(std::string_view id) {
 std::string PostgresDatabase::Upsert(std::string_view id_arg, const Record& record,
                                      std::optional<std::uint64_t> expected_version) {
   std::string id = id_arg.empty() ? ResolveOrMakeId(record) : std::string(id_arg);
+  CheckStorableId(id);
   EncodedRow& row = ThreadRow();
   Encode(record, row);
   Session session(*store_);
@@ -524,6 +562,11 @@ std::vector<std::string> PostgresDatabase::CreateBatch(const std::vector<Record>
   seen.reserve(records.size());
   for (std::size_t i = 0; i < records.size(); ++i) ids.push_back(ResolveOrMakeId(records[i]));
   for (std::size_t i = 0; i < ids.size(); ++i) {
+    try {
+      CheckStorableId(ids[i]);
+    } catch (const Error& e) {
+      throw Renamed(e, ItemError("create_batch", i, e) + "; nothing was stored");
+    }
     const auto [it, fresh] = seen.emplace(ids[i], i);
     if (!fresh) {
       ThrowPostgres(ErrorCode::kAlreadyExists,
@@ -580,11 +623,9 @@ std::vector<std::optional<Record>> PostgresDatabase::ReadBatch(
   session->Pipeline(
       [&](std::size_t i) {
         if (i >= parts) return false;
-        const auto from = ids.begin() + static_cast<std::ptrdiff_t>(i * kIdsPerRead);
-        const auto to =
-            ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), (i + 1) * kIdsPerRead));
-        session->SendPrepared("dk_read_many",
-                              {TextArrayLiteral(std::vector<std::string>(from, to))});
+        const std::size_t first = i * kIdsPerRead;
+        const std::size_t last = std::min(ids.size(), first + kIdsPerRead);
+        session->SendPrepared("dk_read_many", {TextArrayLiteral(StorableIds(ids, first, last))});
         return true;
       },
       [&](std::size_t i, PgResult& r) { results[i] = std::move(r); }, "read_batch");
@@ -610,26 +651,33 @@ std::vector<bool> PostgresDatabase::UpdateBatch(
     const std::vector<std::pair<std::string, Record>>& updates) {
   std::vector<bool> out(updates.size(), false);
   if (updates.empty()) return out;
+  // Ids PostgreSQL cannot hold are found nowhere: false, without a statement.
+  std::vector<std::size_t> sent;
+  for (std::size_t i = 0; i < updates.size(); ++i) {
+    if (StorableId(updates[i].first)) sent.push_back(i);
+  }
   Session session(*store_);
   PgStore& s = *store_;
-  std::size_t failed = 0;
+  std::size_t failed = 0;  // the position in `sent` of the item that failed
   try {
     Unit(session, true, [&] {
       session->EnsurePrepared("dk_update", s.update_sql, 4);
       EncodedRow& row = ThreadRow();
       session->Pipeline(
-          [&](std::size_t i) {
-            if (i >= updates.size()) return false;
-            failed = i;
-            Encode(updates[i].second, row);
-            session->SendPrepared("dk_update", RowParams(updates[i].first, row));
+          [&](std::size_t k) {
+            if (k >= sent.size()) return false;
+            failed = k;
+            const auto& [id, record] = updates[sent[k]];
+            Encode(record, row);
+            session->SendPrepared("dk_update", RowParams(id, row));
             return true;
           },
-          [&](std::size_t i, PgResult& r) { out[i] = r.Affected() > 0; }, "update_batch", &failed);
+          [&](std::size_t k, PgResult& r) { out[sent[k]] = r.Affected() > 0; }, "update_batch",
+          &failed);
     });
   } catch (const Error& e) {
     if (e.code() == ErrorCode::kUnavailable) throw;
-    throw Renamed(e, ItemError("update_batch", failed, e) + "; nothing was changed");
+    throw Renamed(e, ItemError("update_batch", sent[failed], e) + "; nothing was changed");
   }
   return out;
 }
@@ -643,9 +691,8 @@ std::vector<bool> PostgresDatabase::DeleteBatch(const std::vector<std::string>& 
   Unit(session, ids.size() > kIdsPerStatement, [&] {
     for (std::size_t from = 0; from < ids.size(); from += kIdsPerStatement) {
       const std::size_t to = std::min(ids.size(), from + kIdsPerStatement);
-      const std::vector<std::string> part(ids.begin() + static_cast<std::ptrdiff_t>(from),
-                                          ids.begin() + static_cast<std::ptrdiff_t>(to));
-      PgResult r = session->Exec(sql, {TextArrayLiteral(part)}, "delete_batch");
+      PgResult r =
+          session->Exec(sql, {TextArrayLiteral(StorableIds(ids, from, to))}, "delete_batch");
       // Each deleted id is true once, for its first occurrence (as deleting one by one gives).
       std::unordered_set<std::string_view> deleted;
       for (int i = 0; i < r.rows(); ++i) deleted.insert(r.Text(i, 0));
@@ -1001,6 +1048,7 @@ StreamResult PostgresDatabase::StreamWrite(const RecordSource& source, StreamOpt
     for (std::size_t i = 0; i < batch.size(); ++i) {
       std::string id = ResolveOrMakeId(batch[i]);
       try {
+        CheckStorableId(id);
         Encode(batch[i], row);
       } catch (const Error& e) {
         fail(base + i, std::move(id), e.what());

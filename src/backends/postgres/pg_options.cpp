@@ -146,7 +146,12 @@ Connection ParseConnectionString(std::string_view url, std::string_view key,
     if (!rest.substr(0, c).empty()) out.host = PercentDecode(rest.substr(0, c), false);
     if (c != std::string_view::npos) port = rest.substr(c + 1);
   }
-  if (!port.empty()) out.port = PortOption(key, Value(std::string(port)));
+  if (!port.empty()) {
+    if (port.find_first_not_of("0123456789") != std::string_view::npos) {
+      kReader.Fail(key, "has a port that is not a number: '" + std::string(port) + "'");
+    }
+    out.port = PortOption(key, Value(std::string(port)));
+  }
   if (!path.empty()) out.database = PercentDecode(path, false);
   Object options = ParseUrlQuery(query);
   if (const Value* mode = options.Find("sslmode")) {

@@ -33,6 +33,7 @@
 #include "backends/postgres/pg_translate.hpp"
 
 #include <charconv>
+#include <cmath>
 
 #include "backends/sql/json_rows.hpp"
 #include "core/evaluator.hpp"
@@ -170,6 +171,12 @@ std::string BytesLiteral(std::string_view bytes) {
   return out;
 }
 
+// A float operand no stored number can be (stored numbers are finite): infinity or NaN.
+bool NonFinite(const Value& v) {
+  const double* d = v.Get<double>();
+  return d != nullptr && !std::isfinite(*d);
+}
+
 // The JSON text of a scalar operand as the rows hold it.
 std::string JsonText(const Value& value) {
   std::string out;
@@ -234,7 +241,7 @@ class LeafBuilder {
                            "'::jsonb"));
       case ValueKind::kInt:
       case ValueKind::kFloat:
-        if (p_.is_id) return Exact("false");
+        if (p_.is_id || NonFinite(o)) return Exact("false");  // nothing stored equals them
         return Exact(Paren(Containment(o) + J() + " = " + Jsonb(o)));
       case ValueKind::kString:
         return EqualString(*o.Get<std::string>());
@@ -291,12 +298,13 @@ class LeafBuilder {
       if (item.is_null()) continue;  // null in the list matches nothing
       const auto* s = item.Get<std::string>();
       content = content || s != nullptr || item.kind() == ValueKind::kTimestamp;
+      if (p_.is_id && s != nullptr && s->find('\0') != std::string::npos) continue;  // no such id
       const bool simple_string =
           s != nullptr && s->find('\0') == std::string::npos && (p_.is_id || !Timestamp::Parse(*s));
       if (simple_string) {
         plain.push_back(p_.is_id ? *s : JsonText(item));
       } else if (item.is_number() && !p_.is_id) {
-        plain.push_back(JsonText(item));
+        if (!NonFinite(item)) plain.push_back(JsonText(item));
       } else {
         parts.push_back(Equal(item));
       }
@@ -320,9 +328,17 @@ class LeafBuilder {
                                    (*o.Get<bool>() ? "true" : "false") + "'::jsonb")),
                        false);
       case ValueKind::kInt:
-      case ValueKind::kFloat:
+      case ValueKind::kFloat: {
         if (p_.is_id) return Exact("false");
+        if (NonFinite(o)) {
+          // Every stored number is below +inf and above -inf; NaN compares with nothing.
+          const double d = *o.Get<double>();
+          const bool below = op == Op::kLt || op == Op::kLte;
+          const bool all = !std::isnan(d) && (d > 0) == below;
+          return Doubted(Exact(all ? Paren(Type() + " = 'number'") : "false"), false);
+        }
         return Doubted(Exact(Paren(Type() + " = 'number' AND " + J() + cmp + Jsonb(o))), false);
+      }
       case ValueKind::kString: {
         const std::string& s = *o.Get<std::string>();
         if (s.find('\0') != std::string::npos) return Unknown(Paren(Type() + " = 'string'"));
