@@ -36,6 +36,7 @@
 #include <cmath>
 
 #include "backends/sql/json_rows.hpp"
+#include "backends/sql/sql_translate.hpp"
 #include "core/evaluator.hpp"
 #include "dkdata/json.hpp"
 
@@ -58,12 +59,6 @@ SqlCondition Unknown(std::string maybe = {}) {
 }
 SqlCondition Combine(const std::vector<SqlCondition>& parts, bool is_and) {
   return CombineConditions(parts, is_and, kPostgresTruth);
-}
-SqlCondition And(SqlCondition a, SqlCondition b) {
-  return Combine({std::move(a), std::move(b)}, true);
-}
-SqlCondition Not(const SqlCondition& c) {
-  return NotCondition(c, kPostgresTruth);
 }
 // Never NULL: false where SQL says NULL (for conditions a NOT may see directly: the doubts).
 std::string Sure(const std::string& sql) {
@@ -145,19 +140,6 @@ PathSql MakePath(std::string_view path) {
              " ELSE dkdata_fields #> " + ArrayOf("k", steps) + " END)";
   out.walk = "(NOT " + has_whole + " AND dkdata_fields ? '" + std::string(kVectorsFlag) + "')";
   return out;
-}
-
-std::string SqlOp(Op op) {
-  switch (op) {
-    case Op::kGt:
-      return " > ";
-    case Op::kGte:
-      return " >= ";
-    case Op::kLt:
-      return " < ";
-    default:
-      return " <= ";
-  }
 }
 
 std::string BytesLiteral(std::string_view bytes) {
@@ -319,8 +301,8 @@ class LeafBuilder {
   }
 
   // One range comparison: `value op o`, false for incomparable kinds.
-  SqlCondition Compare(Op op, const Value& o) {
-    const std::string cmp = SqlOp(op);
+  SqlCondition Compare(Op op, const Value& o, bool /*bound*/ = true) {
+    const std::string cmp = ComparisonSql(op);
     switch (o.kind()) {
       case ValueKind::kBool:
         if (p_.is_id) return Exact("false");
@@ -404,7 +386,7 @@ class LeafBuilder {
                    true);
   }
 
-  SqlCondition Regex() {
+  SqlCondition Regex(const std::string& /*pattern*/) {
     // ECMAScript on UTF-8 bytes is not PostgreSQL's regex: the evaluator matches.
     return Unknown(p_.is_id ? "true" : Paren(Type() + " = 'string'"));
   }
@@ -437,7 +419,8 @@ std::string PgQueryTranslator::Param(std::string text) {
 
 SqlCondition PgQueryTranslator::Where(const Expr& expr) {
   if (expr.is_true()) return Exact("true");
-  SqlCondition c = Translate(expr, 0);
+  SqlCondition c = TranslateTree(expr, kPostgresTruth, kMaxTranslatedDepth,
+                                 [this](const Filter& filter) { return Leaf(filter); });
   if (params_.size() > kMaxParams) {
     params_.clear();
     return Unknown();
@@ -445,76 +428,12 @@ SqlCondition PgQueryTranslator::Where(const Expr& expr) {
   return c;
 }
 
-SqlCondition PgQueryTranslator::Translate(const Expr& expr, int depth) {
-  if (depth > kMaxTranslatedDepth) return Unknown();
-  switch (expr.kind()) {
-    case Expr::Kind::kFilter:
-      return Leaf(expr.filter());
-    case Expr::Kind::kNot:
-      return Not(Translate(expr.children()[0], depth + 1));
-    case Expr::Kind::kAnd:
-    case Expr::Kind::kOr: {
-      std::vector<SqlCondition> parts;
-      parts.reserve(expr.children().size());
-      for (const Expr& child : expr.children()) parts.push_back(Translate(child, depth + 1));
-      return Combine(parts, expr.kind() == Expr::Kind::kAnd);
-    }
-  }
-  return Unknown();
-}
-
 SqlCondition PgQueryTranslator::Leaf(const Filter& filter) {
   const PathSql path = MakePath(filter.field);
   if (!path.addressable) return Unknown();
   LeafBuilder b(path, facts_, *this);
   b.set_field(filter.field);
-  const Value& o = filter.value;
-  auto equal = [&](const Value& operand) {
-    if (operand.is_null()) return b.Doubted(Exact(b.Absent()), false);
-    const bool content =
-        operand.kind() == ValueKind::kString || operand.kind() == ValueKind::kTimestamp;
-    return b.Doubted(b.Equal(operand), content);
-  };
-  auto present = [&]() { return b.Doubted(Exact(b.Present()), false); };
-  auto between = [&]() {
-    const List& bounds = *o.Get<List>();
-    return And(b.Compare(Op::kGte, bounds[0]), b.Compare(Op::kLte, bounds[1]));
-  };
-  switch (filter.op) {
-    case Op::kExists:
-      return present();
-    case Op::kNotExists:
-      return b.Doubted(Exact(b.Absent()), false);
-    case Op::kEq:
-      return equal(o);
-    case Op::kNeq:
-      if (o.is_null()) return present();
-      return And(present(), Not(equal(o)));
-    case Op::kIn:
-      return b.In(*o.Get<List>());
-    case Op::kNotIn:
-      return And(present(), Not(b.In(*o.Get<List>())));
-    case Op::kGt:
-    case Op::kGte:
-    case Op::kLt:
-    case Op::kLte:
-      return b.Compare(filter.op, o);
-    case Op::kBetween:
-      return between();
-    case Op::kNotBetween:
-      return And(present(), Not(between()));
-    case Op::kLike:
-    case Op::kILike:
-      return b.Like(*o.Get<std::string>(), filter.op == Op::kILike);
-    case Op::kNotLike:
-    case Op::kNotILike:
-      return And(present(), Not(b.Like(*o.Get<std::string>(), filter.op == Op::kNotILike)));
-    case Op::kRegex:
-      return b.Regex();
-    case Op::kStartsWith:
-      return b.StartsWith(*o.Get<std::string>());
-  }
-  return Unknown();
+  return TranslateLeaf(filter, b, kPostgresTruth);
 }
 
 std::optional<std::string> PgQueryTranslator::OrderBy(const std::vector<SortKey>& keys) {

@@ -37,7 +37,6 @@ class PgQueryTranslator {
   const PgParams& params() const noexcept { return params_; }
 
  private:
-  SqlCondition Translate(const Expr& expr, int depth);
   SqlCondition Leaf(const Filter& filter);
 
   PgStoreFacts facts_;

@@ -119,7 +119,6 @@ class QueryTranslator {
   void Bind(Statement& stmt) const;
 
  private:
-  SqlCondition Translate(const Expr& expr, int depth);
   SqlCondition Leaf(const Filter& filter);
   std::string Param(SqlParam param);
 

@@ -24,6 +24,7 @@
 #include <functional>
 #include <regex>
 
+#include "backends/sql/sql_translate.hpp"
 #include "backends/sqlite/sqlite_database.hpp"
 #include "core/evaluator.hpp"
 #include "dkdata/json.hpp"
@@ -200,14 +201,6 @@ SqlCondition Combine(const std::vector<SqlCondition>& parts, bool is_and) {
   return CombineConditions(parts, is_and, kSqliteTruth);
 }
 
-SqlCondition And(SqlCondition a, SqlCondition b) {
-  return Combine({std::move(a), std::move(b)}, true);
-}
-
-SqlCondition Not(const SqlCondition& c) {
-  return NotCondition(c, kSqliteTruth);
-}
-
 SqlCondition Uncertain(SqlCondition c, const std::string& uncertain) {
   return UncertainCondition(std::move(c), uncertain);
 }
@@ -217,19 +210,6 @@ std::string Either(const std::string& a, const std::string& b) {
 }
 
 // ---- Operand analysis ----
-
-std::string SqlOp(Op op) {
-  switch (op) {
-    case Op::kGt:
-      return " > ";
-    case Op::kGte:
-      return " >= ";
-    case Op::kLt:
-      return " < ";
-    default:
-      return " <= ";
-  }
-}
 
 }  // namespace
 
@@ -276,30 +256,13 @@ void QueryTranslator::Bind(Statement& stmt) const {
 
 SqlCondition QueryTranslator::Where(const Expr& expr) {
   if (expr.is_true()) return Exact("1");
-  SqlCondition c = Translate(expr, 0);
+  SqlCondition c = TranslateTree(expr, kSqliteTruth, kMaxTranslatedDepth,
+                                 [this](const Filter& filter) { return Leaf(filter); });
   if (params_.size() > kMaxParams) {
     params_.clear();
     return Unknown();
   }
   return c;
-}
-
-SqlCondition QueryTranslator::Translate(const Expr& expr, int depth) {
-  if (depth > kMaxTranslatedDepth) return Unknown();
-  switch (expr.kind()) {
-    case Expr::Kind::kFilter:
-      return Leaf(expr.filter());
-    case Expr::Kind::kNot:
-      return Not(Translate(expr.children()[0], depth + 1));
-    case Expr::Kind::kAnd:
-    case Expr::Kind::kOr: {
-      std::vector<SqlCondition> parts;
-      parts.reserve(expr.children().size());
-      for (const Expr& child : expr.children()) parts.push_back(Translate(child, depth + 1));
-      return Combine(parts, expr.kind() == Expr::Kind::kAnd);
-    }
-  }
-  return Unknown();
 }
 
 namespace {
@@ -425,7 +388,7 @@ class LeafBuilder {
   // One range comparison: `value op o`, false for incomparable kinds. `bound` adds the other end of
   // the kind's range in SQLite's order, for an index scan (not needed when BETWEEN gives both).
   SqlCondition Compare(Op op, const Value& o, bool bound = true) {
-    const std::string cmp = SqlOp(op);
+    const std::string cmp = ComparisonSql(op);
     const bool lower = op == Op::kGt || op == Op::kGte;
     switch (o.kind()) {
       case ValueKind::kBool:
@@ -535,55 +498,7 @@ SqlCondition QueryTranslator::Leaf(const Filter& filter) {
   const PathSql path = MakePath(filter.field, facts_);
   if (!path.addressable) return Unknown();
   LeafBuilder b(path, facts_, [this](SqlParam p) { return Param(std::move(p)); });
-  const Value& o = filter.value;
-  auto equal = [&](const Value& operand) {
-    if (operand.is_null()) return Uncertain(Exact(b.Absent()), b.PresenceDoubt());
-    return Uncertain(b.Equal(operand),
-                     b.NeedsContentDoubt(operand) ? b.ContentDoubt() : b.PresenceDoubt());
-  };
-  auto present = [&]() { return Uncertain(Exact(b.Present()), b.PresenceDoubt()); };
-  auto between = [&]() {
-    const List& bounds = *o.Get<List>();
-    const bool same_kind =
-        (bounds[0].is_number() && bounds[1].is_number()) || bounds[0].kind() == bounds[1].kind();
-    return And(b.Compare(Op::kGte, bounds[0], !same_kind),
-               b.Compare(Op::kLte, bounds[1], !same_kind));
-  };
-  switch (filter.op) {
-    case Op::kExists:
-      return present();
-    case Op::kNotExists:
-      return Uncertain(Exact(b.Absent()), b.PresenceDoubt());
-    case Op::kEq:
-      return equal(o);
-    case Op::kNeq:
-      if (o.is_null()) return present();
-      return And(present(), Not(equal(o)));
-    case Op::kIn:
-      return b.In(*o.Get<List>());
-    case Op::kNotIn:
-      return And(present(), Not(b.In(*o.Get<List>())));
-    case Op::kGt:
-    case Op::kGte:
-    case Op::kLt:
-    case Op::kLte:
-      return b.Compare(filter.op, o);
-    case Op::kBetween:
-      return between();
-    case Op::kNotBetween:
-      return And(present(), Not(between()));
-    case Op::kLike:
-    case Op::kILike:
-      return b.Like(*o.Get<std::string>(), filter.op == Op::kILike);
-    case Op::kNotLike:
-    case Op::kNotILike:
-      return And(present(), Not(b.Like(*o.Get<std::string>(), filter.op == Op::kNotILike)));
-    case Op::kRegex:
-      return b.Regex(*o.Get<std::string>());
-    case Op::kStartsWith:
-      return b.StartsWith(*o.Get<std::string>());
-  }
-  return Unknown();
+  return TranslateLeaf(filter, b, kSqliteTruth);
 }
 
 std::optional<std::string> QueryTranslator::OrderBy(const std::vector<SortKey>& keys) {
