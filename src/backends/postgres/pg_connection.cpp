@@ -345,7 +345,12 @@ PgPool::Lease PgPool::Acquire() {
         lock.lock();
         --open_;
         returned_.notify_one();
-        throw;
+        try {
+          throw;
+        } catch (const Error& e) {
+          // Say which server: the pool's description (never the password).
+          throw Error(e.code(), options_.describe + ": " + e.what(), e.backend(), e.native_code());
+        }
       }
     }
     if (returned_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
