@@ -25,6 +25,7 @@
 #include <string_view>
 #include <vector>
 
+#include "dkdata/aggregation.hpp"
 #include "dkdata/errors.hpp"
 #include "dkdata/query.hpp"
 #include "dkdata/record.hpp"
@@ -162,6 +163,13 @@ class Database {
   std::vector<Record> All() { return Search(Query()); }
   // Removes every record; returns how many there were.
   virtual std::size_t Clear() = 0;
+
+  // ---- Aggregations (dkdata/aggregation.hpp, docs/aggregations.md) ----
+  // The aggregations over the records `where` matches, in order. The default runs the core's
+  // Aggregator over StreamRead, reading only the aggregated fields; a backend may compute them
+  // natively, with the same results. Throws Error(kInvalidArgument) for an invalid list.
+  virtual std::vector<AggregationResult> Aggregate(const Expr& where,
+                                                   const std::vector<Aggregation>& aggregations);
 
   // ---- Streaming ----
   virtual std::unique_ptr<RecordCursor> StreamRead(const Query& query, StreamOptions options = {});

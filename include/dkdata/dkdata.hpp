@@ -1,6 +1,7 @@
 // dkdata/dkdata.hpp: the whole public API in one include.
 #pragma once
 
+#include "dkdata/aggregation.hpp"
 #include "dkdata/config.hpp"
 #include "dkdata/database.hpp"
 #include "dkdata/diagnostics.hpp"

@@ -80,6 +80,26 @@ std::vector<bool> Database::DeleteBatch(const std::vector<std::string>& ids) {
   return out;
 }
 
+std::vector<AggregationResult> Database::Aggregate(const Expr& where,
+                                                   const std::vector<Aggregation>& aggregations) {
+  Aggregator aggregator(aggregations);
+  std::vector<std::string> fields;
+  for (const Aggregation& a : aggregations) {
+    if (a.op == AggregationOp::kCount) continue;
+    if (a.field == "id") continue;  // always there
+    fields.push_back(a.field);
+  }
+  Query query(where);
+  // Only the fields aggregated are read (count alone needs none: the id is always kept).
+  query.Select(fields.empty() ? std::vector<std::string>{"id"} : fields);
+  const std::unique_ptr<RecordCursor> cursor = StreamRead(query, StreamOptions{});
+  std::vector<Record> batch;
+  while (cursor->NextBatch(batch)) {
+    for (const Record& record : batch) aggregator.Add(record);
+  }
+  return aggregator.Results();
+}
+
 std::unique_ptr<RecordCursor> Database::StreamRead(const Query& query, StreamOptions options) {
   return std::make_unique<VectorCursor>(Search(query), options.batch_size);
 }

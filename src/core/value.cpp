@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "core/civil_time.hpp"
 #include "dkdata/errors.hpp"
 #include "dkdata/json.hpp"
 
@@ -35,7 +36,7 @@ std::string_view ValueKindName(ValueKind kind) noexcept {
 
 // ---- Timestamp ----
 
-namespace {
+namespace internal {
 
 // Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
 std::int64_t DaysFromCivil(std::int64_t y, unsigned m, unsigned d) {
@@ -59,6 +60,13 @@ void CivilFromDays(std::int64_t z, std::int64_t& y, unsigned& m, unsigned& d) {
   m = mp < 10 ? mp + 3 : mp - 9;
   y += m <= 2;
 }
+
+}  // namespace internal
+
+namespace {
+
+using internal::CivilFromDays;
+using internal::DaysFromCivil;
 
 bool IsLeap(std::int64_t y) {
   return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
