@@ -17,8 +17,9 @@ done
 apt_packages=(
   build-essential cmake ninja-build pkg-config git
   libsimdjson-dev libfmt-dev libcli11-dev libyaml-cpp-dev
-  libsqlite3-dev zlib1g-dev libzstd-dev
+  libsqlite3-dev zlib1g-dev libzstd-dev libcurl4-openssl-dev
   postgresql libpq-dev
+  default-jre-headless maven unzip curl
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format clang-tidy
   python3 python3-venv
