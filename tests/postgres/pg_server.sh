@@ -33,6 +33,8 @@
 #   data/             the cluster (PGDATA)          server.log   the server's log
 #   .dkdata-pg        marker, checked before rm -rf  port         the port, kept for restart/up
 set -u
+# shellcheck source=../lib/server_processes.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/server_processes.sh"
 
 usage() {
   sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
@@ -93,68 +95,6 @@ postmaster_pid() {
   [[ -d /proc/$pid ]] || return 0
   [[ $(readlink "/proc/$pid/cwd" 2>/dev/null) == "$DATA" ]] || return 0
   echo "$pid"
-}
-
-# children_of PID: prints the PIDs whose parent is PID (read from /proc/*/stat; the command name in
-# parentheses may hold spaces, so the fields are taken after the last ')').
-children_of() {
-  local f stat rest
-  for f in /proc/[0-9]*/stat; do
-    read -r stat <"$f" 2>/dev/null || continue
-    rest=${stat##*) }
-    # rest: state ppid pgrp ...
-    set -- $rest
-    [[ ${2:-} == "$PARENT" ]] && { f=${f#/proc/}; echo "${f%/stat}"; }
-  done
-  return 0
-}
-
-# alive PID: true while PID runs. A zombie counts as gone: the postmaster is re-parented to PID 1
-# once pg_ctl exits, and some init processes reap only every second or so.
-alive() {
-  local stat
-  kill -0 "$1" 2>/dev/null || return 1
-  read -r stat <"/proc/$1/stat" 2>/dev/null || return 1
-  stat=${stat##*) }
-  [[ ${stat:0:1} != Z ]]
-}
-
-# wait_gone SECONDS PID...: waits until every PID has exited; true if they did.
-wait_gone() {
-  local secs=$1 i p any
-  shift
-  for ((i = 0; i <= secs * 10; i++)); do
-    any=0
-    for p in "$@"; do alive "$p" && any=1; done
-    [[ $any == 0 ]] && return 0
-    sleep 0.1
-  done
-  return 1
-}
-
-# crash_kill PID: SIGKILLs the postmaster PID and all of its children (the backends and the
-# auxiliary processes; each runs in its own session, so they are found by parent PID). The
-# postmaster is frozen with SIGSTOP first, so it cannot fork a new child or start crash recovery
-# between the listing and the kill.
-crash_kill() {
-  local pid=$1 kids
-  kill -STOP "$pid" 2>/dev/null || return 0
-  kids=$(PARENT=$pid children_of)
-  kill -KILL "$pid" $kids 2>/dev/null
-  wait_gone 10 "$pid" $kids
-}
-
-# free_port: prints a TCP port on 127.0.0.1 that nobody listens on right now.
-free_port() {
-  if command -v python3 >/dev/null 2>&1; then
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()' && return
-  fi
-  local p i
-  for ((i = 0; i < 200; i++)); do
-    p=$((20000 + RANDOM % 40000))
-    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-  done
-  return 1
 }
 
 print_exports() {
