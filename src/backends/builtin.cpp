@@ -43,6 +43,14 @@ std::vector<BackendInfo> BuiltinBackends() {
                             "built without the postgres backend: apt-get install libpq-dev, "
                             "then configure with -DDKDATA_BACKEND_POSTGRES=ON"));
 #endif
+#if DKDATA_HAVE_ELASTICSEARCH
+  out.push_back(MakeElasticsearchBackendInfo());
+#else
+  out.push_back(Unavailable("elasticsearch", {"es"}, {"es", "es+http", "es+https", "elasticsearch"},
+                            "built without the elasticsearch backend: apt-get install "
+                            "libcurl4-openssl-dev, then configure with "
+                            "-DDKDATA_BACKEND_ELASTICSEARCH=ON"));
+#endif
   return out;
 }
 

@@ -13,6 +13,7 @@ BackendInfo MakeMemoryBackendInfo();
 BackendInfo MakeFileBackendInfo();
 BackendInfo MakeSqliteBackendInfo();
 BackendInfo MakePostgresBackendInfo();
+BackendInfo MakeElasticsearchBackendInfo();
 
 // Every backend this build knows about; one built without its dependency is listed with
 // available = false and a reason saying what to install.

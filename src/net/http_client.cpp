@@ -206,7 +206,7 @@ HttpResponse HttpClient::Send(const HttpRequest& request) {
         throw Error(kind,
                     request.method + " " + UrlForMessages(request.url) + ": " + detail +
                         (attempt > 1 ? " (after " + std::to_string(attempt) + " tries)" : ""),
-                    options_.backend);
+                    options_.backend, NeverSent(code) ? std::string(kNotSent) : std::string());
       }
       wait = Backoff(policy, attempt);
     }

@@ -65,6 +65,10 @@ class HttpClient {
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
 
+  // The native_code() of the error Send throws when the request never reached the server (no
+  // connection could be made): then it is safe to send it elsewhere, even when not idempotent.
+  static constexpr std::string_view kNotSent = "not_sent";
+
   // Sends the request, retrying as the policy says (waiting initial_backoff * 2^n with jitter, or
   // the server's Retry-After, at most max_backoff). Returns the last response, whatever its status.
   // Throws Error(kTimeout) when the last try timed out and Error(kUnavailable) when no response

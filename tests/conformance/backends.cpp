@@ -23,6 +23,10 @@
 #include "pg_test_server.hpp"
 #endif
 
+#if DKDATA_HAVE_ELASTICSEARCH
+#include "es_test_server.hpp"
+#endif
+
 namespace dkdata::conformance {
 
 namespace {
@@ -190,6 +194,34 @@ std::vector<BackendContext> MakeBackends() {
     // The store's order is the primary key's (src/backends/postgres/README.md).
     pg.quirks.insertion_ordered = false;
     backends.push_back(std::move(pg));
+  }
+#endif
+
+#if DKDATA_HAVE_ELASTICSEARCH
+  {
+    BackendContext es;
+    es.name = "elasticsearch";
+    es.expected_capabilities.persistent = true;
+    // src/backends/elasticsearch/README.md: create_batch removes what it wrote when an item fails.
+    es.expected_capabilities.atomic_batch = true;
+    es.expected_capabilities.concurrent_readers = true;
+    es.unavailable_reason = [] { return estest::UnavailableReason(); };
+    es.open_empty = [] {
+      std::string why;
+      const std::string url = estest::ServerUrl(&why);
+      if (url.empty()) throw Error(ErrorCode::kUnavailable, "no Elasticsearch node: " + why);
+      return CreateDatabase("elasticsearch", Object{{"hosts", Value(url)},
+                                                    {"index", Value(estest::FreshIndexName())}});
+    };
+    es.teardown = [] {
+      const std::string url = estest::ServerUrl();
+      if (!url.empty()) estest::DeleteIndex(url, "dk_t_" + std::to_string(::getpid()) + "_*");
+    };
+    // The store's order is the id's (src/backends/elasticsearch/README.md).
+    es.quirks.insertion_ordered = false;
+    // Every query is a round trip or more: fewer random queries keep the test short.
+    es.quirks.differential_queries = 600;
+    backends.push_back(std::move(es));
   }
 #endif
 

@@ -8,8 +8,9 @@
 
 #include <gtest/gtest.h>
 
-#include <map>
 #include <string>
+
+#include "test_server.hpp"
 
 namespace dkdata::pgtest {
 
@@ -33,19 +34,15 @@ bool InCi();
 class PrivateServer {
  public:
   PrivateServer();
-  ~PrivateServer();
-  PrivateServer(const PrivateServer&) = delete;
-  PrivateServer& operator=(const PrivateServer&) = delete;
 
   // "" when it could not start; why() says why.
-  const std::string& url() const { return url_; }
-  const std::string& why() const { return why_; }
+  const std::string& url() const;
+  const std::string& why() const;
   // Runs `pg_server.sh command` on it (restart, down, up, kill); returns the exit code.
   int Run(const std::string& command);
 
  private:
-  std::map<std::string, std::string> exports_;
-  std::string url_, why_;
+  testserver::PrivateServer server_;
 };
 
 }  // namespace dkdata::pgtest
