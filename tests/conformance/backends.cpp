@@ -198,23 +198,24 @@ std::vector<BackendContext> MakeBackends() {
 #endif
 
 #if DKDATA_HAVE_ELASTICSEARCH
-  {
+  // The same backend on an Elasticsearch 8 node and on an OpenSearch 2 node.
+  for (const std::string flavor : {"elasticsearch", "opensearch"}) {
     BackendContext es;
-    es.name = "elasticsearch";
+    es.name = flavor;
     es.expected_capabilities.persistent = true;
     // src/backends/elasticsearch/README.md: create_batch removes what it wrote when an item fails.
     es.expected_capabilities.atomic_batch = true;
     es.expected_capabilities.concurrent_readers = true;
-    es.unavailable_reason = [] { return estest::UnavailableReason(); };
-    es.open_empty = [] {
+    es.unavailable_reason = [flavor] { return estest::UnavailableReason(flavor); };
+    es.open_empty = [flavor] {
       std::string why;
-      const std::string url = estest::ServerUrl(&why);
-      if (url.empty()) throw Error(ErrorCode::kUnavailable, "no Elasticsearch node: " + why);
+      const std::string url = estest::ServerUrl(&why, flavor);
+      if (url.empty()) throw Error(ErrorCode::kUnavailable, "no " + flavor + " node: " + why);
       return CreateDatabase("elasticsearch", Object{{"hosts", Value(url)},
                                                     {"index", Value(estest::FreshIndexName())}});
     };
-    es.teardown = [] {
-      const std::string url = estest::ServerUrl();
+    es.teardown = [flavor] {
+      const std::string url = estest::ServerUrl(nullptr, flavor);
       if (!url.empty()) estest::DeleteIndex(url, "dk_t_" + std::to_string(::getpid()) + "_*");
     };
     // The store's order is the id's (src/backends/elasticsearch/README.md).

@@ -10,31 +10,34 @@
 namespace dkdata::estest {
 
 testserver::ServerKind Kind(const std::string& flavor) {
+  const bool opensearch = flavor == "opensearch";
   return testserver::ServerKind{
-      flavor == "opensearch" ? "OpenSearch" : "Elasticsearch",
+      opensearch ? "OpenSearch" : "Elasticsearch",
       "tests/elasticsearch/es_server.sh",
       flavor,
       "DKDATA_ES_URL",
-      "DKDATA_ES_ENV_FILE",
+      opensearch ? "DKDATA_OS_ENV_FILE" : "DKDATA_ES_ENV_FILE",
       "DKDATA_ES_DATA",
-      "it needs Java, Maven, unzip and curl: bash scripts/install-deps.sh"};
+      "it needs Java, Maven, unzip and curl: bash scripts/install-deps.sh",
+      opensearch ? "DKDATA_OS_URL" : "DKDATA_ES_URL"};
 }
 
 namespace {
 
-testserver::SharedServer& TheServer() {
-  static testserver::SharedServer server(Kind());
-  return server;
+testserver::SharedServer& TheServer(const std::string& flavor) {
+  static testserver::SharedServer elasticsearch(Kind("elasticsearch"));
+  static testserver::SharedServer opensearch(Kind("opensearch"));
+  return flavor == "opensearch" ? opensearch : elasticsearch;
 }
 
 }  // namespace
 
-std::string ServerUrl(std::string* why) {
-  return TheServer().Url(why);
+std::string ServerUrl(std::string* why, const std::string& flavor) {
+  return TheServer(flavor).Url(why);
 }
 
-std::string UnavailableReason() {
-  return TheServer().UnavailableReason();
+std::string UnavailableReason(const std::string& flavor) {
+  return TheServer(flavor).UnavailableReason();
 }
 
 std::string FreshIndexName() {

@@ -11,10 +11,12 @@
 
 namespace dkdata::estest {
 
-// The node's URL (http://127.0.0.1:PORT), or "" when there is none; then *why says why.
-std::string ServerUrl(std::string* why = nullptr);
+// The shared node's URL (http://127.0.0.1:PORT), or "" when there is none; then *why says why.
+// Flavor elasticsearch ($DKDATA_ES_URL, the fixture file $DKDATA_ES_ENV_FILE) or opensearch
+// ($DKDATA_OS_URL, $DKDATA_OS_ENV_FILE).
+std::string ServerUrl(std::string* why = nullptr, const std::string& flavor = "elasticsearch");
 // Why the tests cannot run here ("" when they can; always "" under CI=true).
-std::string UnavailableReason();
+std::string UnavailableReason(const std::string& flavor = "elasticsearch");
 // An index name no other test process uses ("dk_t_<pid>_<n>").
 std::string FreshIndexName();
 // Deletes indexes on the node (best effort), by name or pattern.

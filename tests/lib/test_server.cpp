@@ -59,7 +59,7 @@ bool Start(const ServerKind& kind, std::map<std::string, std::string>& exports, 
   url = rc == 0 ? exports[kind.url_env] : "";
   if (url.empty()) {
     why = "no " + kind.label + " server could be started (" + out + "); " + kind.install_hint +
-          ", or set " + kind.url_env;
+          ", or set " + (kind.override_env.empty() ? kind.url_env : kind.override_env);
     return false;
   }
   return true;
@@ -92,7 +92,8 @@ bool InCi() {
 void SharedServer::Find() {
   if (looked_) return;
   looked_ = true;
-  if (const char* url = std::getenv(kind_.url_env.c_str()); url != nullptr && *url != '\0') {
+  const std::string& override_env = kind_.override_env.empty() ? kind_.url_env : kind_.override_env;
+  if (const char* url = std::getenv(override_env.c_str()); url != nullptr && *url != '\0') {
     url_ = url;
     return;
   }

@@ -2,10 +2,10 @@
 // backend that talks to one, started by the backend's server script (tests/<backend>/*_server.sh,
 // which prints `export NAME=value` lines and is stopped by PID).
 //
-// The shared server is, in order: $<url_env> when set; else the server of the ctest fixture (whose
-// export file tests/CMakeLists.txt names in $<env_file_env>); else (a test binary run by hand) one
-// started once per process and stopped at exit. Under CI=true a server that cannot be had is a
-// failure, never a skip.
+// The shared server is, in order: $<override_env> when set; else the server of the ctest fixture
+// (whose export file tests/CMakeLists.txt names in $<env_file_env>); else (a test binary run by
+// hand) one started once per process and stopped at exit. Under CI=true a server that cannot be had
+// is a failure, never a skip.
 #pragma once
 
 #include <map>
@@ -18,10 +18,11 @@ struct ServerKind {
   std::string label;         // "PostgreSQL", for messages
   std::string script;        // the server script, relative to the source tree
   std::string start_args;    // extra arguments of `start` ("" or "opensearch")
-  std::string url_env;       // the URL it exports, and the variable that overrides it
+  std::string url_env;       // the variable of the URL it exports
   std::string env_file_env;  // the variable naming the fixture's export file
   std::string data_env;      // the exported variable that names its folder (for its commands)
   std::string install_hint;  // how to make one available
+  std::string override_env;  // the variable that gives a running server's URL ("": url_env)
 };
 
 // True under CI=true.

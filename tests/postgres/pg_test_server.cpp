@@ -17,7 +17,8 @@ const testserver::ServerKind& Kind() {
       "DKDATA_PG_URL",
       "DKDATA_PG_ENV_FILE",
       "DKDATA_PG_DATA",
-      "install it with: apt-get install -y postgresql libpq-dev"};
+      "install it with: apt-get install -y postgresql libpq-dev",
+      ""};
   return kind;
 }
 
