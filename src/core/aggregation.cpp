@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "core/aggregation_keys.hpp"
 #include "core/civil_time.hpp"
 #include "core/evaluator.hpp"
 #include "dkdata/errors.hpp"
@@ -34,15 +35,6 @@ std::int64_t FloorDiv(std::int64_t a, std::int64_t b) {
 }
 
 // A number as the key of its group: 30.0 and 30 are one term.
-Value CanonicalNumber(const Value& v) {
-  if (const double* d = v.Get<double>()) {
-    if (std::trunc(*d) == *d && std::fabs(*d) < 9.2e18) {
-      return Value(static_cast<std::int64_t>(*d));
-    }
-  }
-  return v;
-}
-
 // Calls fn on each scalar the value holds: itself, or a list's elements (lists of lists
 // flattened). Objects and vectors hold none an aggregation counts.
 template <typename Fn>
@@ -68,13 +60,6 @@ std::string TermText(const Value& canonical) {
 }
 
 // Orders term keys: by kind (as sorting does), then value.
-bool KeyLess(const Value& a, const Value& b) {
-  static const std::vector<SortKey> kAscending = {SortKey{"", SortOrder::kAsc}};
-  const Value* pa = &a;
-  const Value* pb = &b;
-  return internal::CompareSortRows(kAscending, &pa, &pb) < 0;
-}
-
 // The start of the calendar bucket holding t.
 std::int64_t BucketStart(std::int64_t micros, DateInterval interval) {
   switch (interval) {
@@ -287,7 +272,7 @@ void Aggregator::Add(const Record& record) {
       switch (spec.op) {
         case AggregationOp::kTerms:
         case AggregationOp::kCardinality: {
-          Value key = v.is_number() ? CanonicalNumber(v) : v;
+          Value key = v.is_number() ? internal::CanonicalNumber(v) : v;
           std::string text = TermText(key);
           if (!first_time(text)) return;
           const auto [it, fresh] = one.term_index.emplace(std::move(text), one.terms.size());
@@ -298,8 +283,10 @@ void Aggregator::Add(const Record& record) {
         case AggregationOp::kMin:
         case AggregationOp::kMax:
           if (v.is_number()) {
-            if (!one.min_number || KeyLess(v, *one.min_number)) one.min_number = v;
-            if (!one.max_number || KeyLess(*one.max_number, v)) one.max_number = v;
+            if (!one.min_number || internal::AggregationKeyLess(v, *one.min_number))
+              one.min_number = v;
+            if (!one.max_number || internal::AggregationKeyLess(*one.max_number, v))
+              one.max_number = v;
           } else if (const Timestamp* t = v.Get<Timestamp>()) {
             if (!one.min_time || *t < *one.min_time) one.min_time = *t;
             if (!one.max_time || *one.max_time < *t) one.max_time = *t;
@@ -357,7 +344,7 @@ std::vector<AggregationResult> Aggregator::Results() const {
         // Most frequent first; ties by key, as Elasticsearch orders them.
         std::sort(terms.begin(), terms.end(), [](const auto& a, const auto& b) {
           if (a.count != b.count) return a.count > b.count;
-          return KeyLess(a.key, b.key);
+          return internal::AggregationKeyLess(a.key, b.key);
         });
         for (std::size_t i = spec.size; i < terms.size(); ++i) r.other_count += terms[i].count;
         if (terms.size() > spec.size) terms.resize(spec.size);
@@ -414,3 +401,23 @@ std::vector<AggregationResult> Aggregator::Results() const {
 }
 
 }  // namespace dkdata
+
+namespace dkdata::internal {
+
+Value CanonicalNumber(const Value& v) {
+  if (const double* d = v.Get<double>()) {
+    if (std::trunc(*d) == *d && std::fabs(*d) < 9.2e18) {
+      return Value(static_cast<std::int64_t>(*d));
+    }
+  }
+  return v;
+}
+
+bool AggregationKeyLess(const Value& a, const Value& b) {
+  static const std::vector<SortKey> kAscending = {SortKey{"", SortOrder::kAsc}};
+  const Value* pa = &a;
+  const Value* pb = &b;
+  return CompareSortRows(kAscending, &pa, &pb) < 0;
+}
+
+}  // namespace dkdata::internal

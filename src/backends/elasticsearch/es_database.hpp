@@ -96,6 +96,10 @@ class ElasticsearchDatabase final : public Database {
   std::vector<Record> Search(const Query& query) override;
   std::size_t Count(const Expr& expr) override;
   std::size_t Clear() override;
+  // Natively (terms, min, max, sum, avg, histograms on dkdata's projection: es_aggregate.cpp)
+  // where that gives the core's results exactly, else through the core.
+  std::vector<AggregationResult> Aggregate(const Expr& where,
+                                           const std::vector<Aggregation>& aggregations) override;
   std::unique_ptr<RecordCursor> StreamRead(const Query& query, StreamOptions options) override;
   StreamResult StreamWrite(const RecordSource& source, StreamOptions options) override;
 

@@ -15,7 +15,8 @@
 //   strings, _dk.n.<key> (double) for numbers that a double holds exactly, _dk.b.<key> (boolean)
 //   for bools. _dk.p lists the fields present and not null, _dk.o those whose value is none of
 //   these ("odd": lists, objects, timestamps, bytes, vectors, long strings, huge integers, -0.0),
-//   which the query translator leaves to the core's evaluator.
+//   which the query translator leaves to the core's evaluator. Timestamps (years 1-9999) are also
+//   in _dk.t.<key> (date, milliseconds), for date histograms.
 // - <key> is the field name when it is made of [A-Za-z0-9_-] only, else "~" and the hex of its
 //   bytes (a dot would make Elasticsearch split the name into objects).
 //
@@ -46,7 +47,7 @@ class DocumentEncoder {
 
  private:
   EncodedRow row_;
-  std::string s_, n_, b_, p_, o_;
+  std::string s_, n_, b_, t_, p_, o_;
 };
 
 // Appends one _bulk action line, ending in "\n": {"<action>":{"_id":"<id>"<extra>}}, where extra
