@@ -1878,6 +1878,21 @@ void AppendJson(std::string& out, const Value& value) {
   }
 }
 
+namespace internal {
+
+void AppendJsonString(std::string& out, std::string_view s) {
+  const std::size_t start = out.size();
+  JsonWriter writer(out);
+  try {
+    writer.WriteString(s, "string");
+  } catch (const EncodeFailure& failure) {
+    out.resize(start);
+    ThrowEncodeError("string", failure);
+  }
+}
+
+}  // namespace internal
+
 std::string ToJson(const Value& value) {
   std::string out;
   AppendJson(out, value);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "dkdata/json.hpp"
@@ -18,5 +19,9 @@ namespace dkdata::internal {
 // is not a field object): RecordFromJson then says what it is. Throws Error(kInvalidArgument) when
 // text is not JSON, or when a field's value does not fit its type.
 std::optional<Record> ReadWrittenRecord(std::string_view text, const FieldSelection* selection);
+
+// Appends s as a JSON string (quoted, escaped), as AppendJson does a string Value, without making
+// one. Throws Error(kInvalidArgument) for invalid UTF-8.
+void AppendJsonString(std::string& out, std::string_view s);
 
 }  // namespace dkdata::internal

@@ -3,7 +3,9 @@
 #include "backends/elasticsearch/es_database.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <deque>
+#include <thread>
 #include <unordered_map>
 
 #include "backends/elasticsearch/es_documents.hpp"
@@ -221,12 +223,19 @@ std::optional<std::string> NativeSort(EsStore& store, const Query& query) {
 
 // ---- Bulk ----
 
-// Sends one _bulk body; returns the per-item results in order.
-std::vector<BulkItem> SendBulk(EsStore& store, std::string body, std::size_t items,
-                               bool idempotent) {
-  HttpResponse response =
-      store.Expect("POST", store.index_path() + "/_bulk?refresh=false", std::move(body), {200},
-                   "bulk request", idempotent, "application/x-ndjson");
+// Sends one _bulk body; returns the per-item results in order. *lost is set when no response came
+// although the request may have reached the server (its items may or may not be written).
+std::vector<BulkItem> SendBulk(EsStore& store, const std::string& body, std::size_t items,
+                               bool idempotent, bool* lost) {
+  HttpResponse response;
+  try {
+    response = store.Send("POST", store.index_path() + "/_bulk?refresh=false", body, idempotent,
+                          "application/x-ndjson");
+  } catch (const Error& e) {
+    *lost = e.native_code() != HttpClient::kNotSent;
+    throw;
+  }
+  if (response.status != 200) store.Fail(response, "bulk request");
   std::vector<BulkItem> out(items);
   od::parser parser;
   od::document doc = Must(parser.iterate(Padded(response.body)));
@@ -271,35 +280,64 @@ std::vector<BulkItem> SendBulk(EsStore& store, std::string body, std::size_t ite
   return out;
 }
 
-// Builds _bulk bodies of at most bulk_size items and about bulk_bytes, and sends each.
+// Builds _bulk bodies of at most bulk_size items and about bulk_bytes, and sends each. Items the
+// server refused for back-pressure (429 in a 200 response) are sent again, alone, after a backoff,
+// a few times; then their 429 is their result.
 class BulkWriter {
  public:
   BulkWriter(EsStore& store, bool idempotent) : store_(store), idempotent_(idempotent) {}
   std::string& body() { return body_; }
+  // The items of the request being sent when a Flush threw (it may have been processed):
+  // [in_flight_begin, in_flight_end) in the order added.
+  std::size_t in_flight_begin() const { return sent_; }
+  std::size_t in_flight_end() const { return sent_ + ends_.size(); }
+  // Whether the request in flight was lost on the way back: its items may have been written.
+  bool in_flight_lost() const { return lost_; }
+
   // Call after appending an item's lines; sends when the request is full. on_result(index, item)
   // is called for each item sent, with its index in the order added.
   template <typename OnResult>
   void Added(OnResult&& on_result) {
-    ++pending_;
-    if (pending_ >= store_.options().bulk_size || body_.size() >= store_.options().bulk_bytes) {
+    ends_.push_back(body_.size());
+    if (ends_.size() >= store_.options().bulk_size || body_.size() >= store_.options().bulk_bytes) {
       Flush(on_result);
     }
   }
+
   template <typename OnResult>
   void Flush(OnResult&& on_result) {
-    if (pending_ == 0) return;
-    const std::vector<BulkItem> results = SendBulk(store_, std::move(body_), pending_, idempotent_);
-    body_.clear();
+    if (ends_.empty()) return;
+    std::vector<BulkItem> results = SendBulk(store_, body_, ends_.size(), idempotent_, &lost_);
+    for (int round = 1; round <= kItemRetries; ++round) {
+      std::vector<std::size_t> refused;
+      for (std::size_t i = 0; i < results.size(); ++i) {
+        if (results[i].status == 429) refused.push_back(i);
+      }
+      if (refused.empty()) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100 << round));
+      std::string again;
+      for (const std::size_t i : refused) {
+        const std::size_t begin = i == 0 ? 0 : ends_[i - 1];
+        again.append(body_, begin, ends_[i] - begin);
+      }
+      const std::vector<BulkItem> retried =
+          SendBulk(store_, again, refused.size(), idempotent_, &lost_);
+      for (std::size_t k = 0; k < refused.size(); ++k) results[refused[k]] = retried[k];
+    }
     for (std::size_t i = 0; i < results.size(); ++i) on_result(sent_ + i, results[i]);
-    sent_ += pending_;
-    pending_ = 0;
+    sent_ += ends_.size();
+    ends_.clear();
+    body_.clear();
   }
 
  private:
+  static constexpr int kItemRetries = 3;
   EsStore& store_;
   bool idempotent_;
   std::string body_;
-  std::size_t pending_ = 0, sent_ = 0;
+  std::vector<std::size_t> ends_;  // where each pending item's lines end in body_
+  std::size_t sent_ = 0;
+  bool lost_ = false;
 };
 
 std::string BulkFailure(const BulkItem& item) {
@@ -513,105 +551,6 @@ bool ElasticsearchDatabase::Delete(std::string_view id) {
   store_->Fail(response, "deleting record '" + std::string(id) + "'");
 }
 
-// ---- Batches ----
-
-std::vector<std::string> ElasticsearchDatabase::CreateBatch(const std::vector<Record>& records) {
-  store_->CheckOpen();
-  std::vector<std::string> ids;
-  ids.reserve(records.size());
-  std::unordered_map<std::string_view, std::size_t> seen;
-  for (std::size_t i = 0; i < records.size(); ++i) {
-    CheckFinite(records[i]);
-    ids.push_back(ResolveOrMakeId(records[i]));
-  }
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    const auto [it, added] = seen.emplace(ids[i], i);
-    if (!added) {
-      throw Error(ErrorCode::kAlreadyExists,
-                  "create_batch " + ItemLabel(i, ids[i]) + ": the id is also item " +
-                      std::to_string(it->second) + "'s; nothing was stored",
-                  std::string(kElasticsearchBackend));
-    }
-  }
-  if (records.empty()) return ids;
-
-  std::vector<std::size_t> written;  // items created by this call
-  std::vector<std::pair<std::size_t, BulkItem>> failed;
-  const auto on_result = [&](std::size_t index, const BulkItem& item) {
-    if (item.status == 201 || item.status == 200) {
-      written.push_back(index);
-    } else {
-      failed.emplace_back(index, item);
-    }
-  };
-  BulkWriter writer(*store_, false);
-  DocumentEncoder encoder;
-  std::optional<Error> interrupted;
-  try {
-    for (std::size_t i = 0; i < records.size(); ++i) {
-      AppendBulkAction(writer.body(), "create", ids[i]);
-      encoder.Append(writer.body(), ids[i], records[i], 1);
-      writer.body() += '\n';
-      writer.Added(on_result);
-    }
-    writer.Flush(on_result);
-  } catch (const Error& e) {
-    interrupted = e;
-  }
-  if (!interrupted && failed.empty()) {
-    store_->RefreshAfterWrites();
-    return ids;
-  }
-
-  // All or nothing: remove what this call wrote (ids it created, so nobody else's records).
-  std::size_t removed = 0;
-  std::string cleanup_error;
-  try {
-    BulkWriter remover(*store_, true);
-    for (const std::size_t i : written) {
-      AppendBulkAction(remover.body(), "delete", ids[i]);
-      remover.Added(
-          [&](std::size_t, const BulkItem& item) { removed += item.status == 200 ? 1 : 0; });
-    }
-    remover.Flush(
-        [&](std::size_t, const BulkItem& item) { removed += item.status == 200 ? 1 : 0; });
-    store_->RefreshAfterWrites();
-  } catch (const Error& e) {
-    cleanup_error = e.what();
-  }
-  std::string message = "create_batch of " + std::to_string(records.size()) + " records: ";
-  ErrorCode code = ErrorCode::kInternal;
-  if (interrupted) {
-    code = interrupted->code();
-    message += "interrupted after " + std::to_string(written.size() + failed.size()) +
-               " items had been sent: " + interrupted->what();
-  }
-  if (!failed.empty()) {
-    if (!interrupted) {
-      // A create's 409 is an existing id (Elasticsearch calls it a version conflict).
-      const BulkItem& first = failed.front().second;
-      code = first.status == 409 ? ErrorCode::kAlreadyExists
-                                 : CodeForStatus(first.status, first.error_type);
-    }
-    message += std::to_string(failed.size()) + " items failed:";
-    for (std::size_t k = 0; k < failed.size() && k < 10; ++k) {
-      message += " " + ItemLabel(failed[k].first, ids[failed[k].first]) + ": " +
-                 BulkFailure(failed[k].second) + ";";
-    }
-    if (failed.size() > 10) message += " ...";
-  }
-  if (removed == written.size()) {
-    message += " the " + std::to_string(written.size()) +
-               " records it had written were removed again, so nothing was stored";
-  } else {
-    message += " " + std::to_string(written.size() - removed) + " of the " +
-               std::to_string(written.size()) +
-               " records it had written could not be removed (first: '" + ids[written.front()] +
-               "')" + (cleanup_error.empty() ? std::string() : ": " + cleanup_error);
-  }
-  throw Error(code, std::move(message), std::string(kElasticsearchBackend));
-}
-
 namespace {
 
 // The stored documents of ids (in order), through _mget; on_doc(index, hit) for each found one.
@@ -643,6 +582,131 @@ void MultiGet(EsStore& store, const std::vector<std::string>& ids, bool source, 
 }
 
 }  // namespace
+
+// ---- Batches ----
+
+std::vector<std::string> ElasticsearchDatabase::CreateBatch(const std::vector<Record>& records) {
+  store_->CheckOpen();
+  std::vector<std::string> ids;
+  ids.reserve(records.size());
+  std::unordered_map<std::string_view, std::size_t> seen;
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    CheckFinite(records[i]);
+    ids.push_back(ResolveOrMakeId(records[i]));
+  }
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    const auto [it, added] = seen.emplace(ids[i], i);
+    if (!added) {
+      throw Error(ErrorCode::kAlreadyExists,
+                  "create_batch " + ItemLabel(i, ids[i]) + ": the id is also item " +
+                      std::to_string(it->second) + "'s; nothing was stored",
+                  std::string(kElasticsearchBackend));
+    }
+  }
+  if (records.empty()) return ids;
+
+  std::vector<std::size_t> written;  // items created by this call
+  std::vector<std::pair<std::size_t, BulkItem>> failed;
+  const auto on_result = [&](std::size_t index, const BulkItem& item) {
+    if (item.status == 201 || item.status == 200) {
+      written.push_back(index);
+    } else {
+      failed.emplace_back(index, item);
+    }
+  };
+  // Marks this call's documents, so that after a lost response the ones it wrote can be told from
+  // records another client created under the same ids.
+  const std::string token = GenerateUuid();
+  BulkWriter writer(*store_, false);
+  DocumentEncoder encoder;
+  std::optional<Error> interrupted;
+  try {
+    for (std::size_t i = 0; i < records.size(); ++i) {
+      AppendBulkAction(writer.body(), "create", ids[i]);
+      encoder.Append(writer.body(), ids[i], records[i], 1, token);
+      writer.body() += '\n';
+      writer.Added(on_result);
+    }
+    writer.Flush(on_result);
+  } catch (const Error& e) {
+    interrupted = e;
+  }
+  if (!interrupted && failed.empty()) {
+    store_->RefreshAfterWrites();
+    return ids;
+  }
+
+  // All or nothing: remove what this call wrote (ids it created, so nobody else's records).
+  std::size_t unknown = 0;  // items of a lost request whose fate could not be learned
+  if (interrupted && writer.in_flight_lost()) {
+    std::vector<std::string> in_flight(ids.begin() + writer.in_flight_begin(),
+                                       ids.begin() + writer.in_flight_end());
+    try {
+      MultiGet(*store_, in_flight, true, [&](std::size_t k, const HitView& hit) {
+        if (hit.batch_token == token) written.push_back(writer.in_flight_begin() + k);
+      });
+    } catch (const Error&) {
+      unknown = in_flight.size();
+    }
+  }
+  std::size_t removed = 0;
+  std::string cleanup_error;
+  try {
+    BulkWriter remover(*store_, true);
+    const auto count_removed = [&](std::size_t, const BulkItem& item) {
+      removed += item.status == 200 ? 1 : 0;
+    };
+    for (const std::size_t i : written) {
+      AppendBulkAction(remover.body(), "delete", ids[i]);
+      remover.Added(count_removed);
+    }
+    remover.Flush(count_removed);
+    store_->RefreshAfterWrites();
+  } catch (const Error& e) {
+    cleanup_error = e.what();
+  }
+  std::string message = "create_batch of " + std::to_string(records.size()) + " records: ";
+  ErrorCode code = ErrorCode::kInternal;
+  if (interrupted) {
+    code = interrupted->code();
+    message += "interrupted after " + std::to_string(writer.in_flight_begin()) +
+               " items had been answered: " + interrupted->what() + ";";
+  }
+  if (!failed.empty()) {
+    if (!interrupted) {
+      // A create's 409 is an existing id (Elasticsearch calls it a version conflict).
+      const BulkItem& first = failed.front().second;
+      code = first.status == 409 ? ErrorCode::kAlreadyExists
+                                 : CodeForStatus(first.status, first.error_type);
+    }
+    message += " " + std::to_string(failed.size()) + " items failed:";
+    for (std::size_t k = 0; k < failed.size() && k < 10; ++k) {
+      message += " " + ItemLabel(failed[k].first, ids[failed[k].first]) + ": " +
+                 BulkFailure(failed[k].second) + ";";
+    }
+    if (failed.size() > 10) message += " ...;";
+  }
+  if (removed == written.size() && unknown == 0) {
+    message += " the " + std::to_string(written.size()) +
+               " records it had written were removed again, so nothing was stored";
+  } else {
+    if (removed < written.size()) {
+      message += " " + std::to_string(written.size() - removed) + " of the " +
+                 std::to_string(written.size()) +
+                 " records it had written could not be removed (first: '" + ids[written.front()] +
+                 "')" + (cleanup_error.empty() ? std::string() : ": " + cleanup_error) + ";";
+    } else {
+      message += " the " + std::to_string(written.size()) +
+                 " records it knew it had written were removed again;";
+    }
+    if (unknown > 0) {
+      message += " the " + std::to_string(unknown) + " items of the request in flight (" +
+                 ItemLabel(writer.in_flight_begin(), ids[writer.in_flight_begin()]) +
+                 " onwards) may or may not have been stored: the server could not be asked";
+    }
+  }
+  throw Error(code, std::move(message), std::string(kElasticsearchBackend));
+}
 
 std::vector<std::optional<Record>> ElasticsearchDatabase::ReadBatch(
     const std::vector<std::string>& ids) {

@@ -91,12 +91,8 @@ std::string ProjectionKey(std::string_view field) {
   return out;
 }
 
-void AppendJsonString(std::string& out, std::string_view s) {
-  AppendJson(out, Value(std::string(s)));
-}
-
 void DocumentEncoder::Append(std::string& out, std::string_view id, const Record& record,
-                             std::uint64_t version) {
+                             std::uint64_t version, std::string_view batch_token) {
   EncodeRow(record, row_, kElasticsearchBackend, JsonDialect::kJson);
   // (assign(1, c), not = "{": GCC 12 at -O3 reports a false -Wrestrict for the latter.)
   s_.assign(1, '{');
@@ -137,6 +133,10 @@ void DocumentEncoder::Append(std::string& out, std::string_view id, const Record
   out += row_.metadata.empty() ? std::string_view("{}") : std::string_view(row_.metadata);
   out += ",\"_dk\":{\"v\":";
   out += std::to_string(version);
+  if (!batch_token.empty()) {
+    out += ",\"c\":";
+    AppendJsonString(out, batch_token);
+  }
   if (row_.fields != "{}") {
     out += ",\"f\":";
     out += row_.fields;

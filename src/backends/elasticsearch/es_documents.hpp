@@ -9,8 +9,10 @@
 // - data and metadata are stored, not indexed (the mapping disables them), so that any value may
 //   stand in any field of any record: the reference's dynamic mapping rejects a record whose field
 //   holds a string where an earlier record had a number or an object.
-// - _dk.v is dkdata's version (1, 2, 3, ...); _dk.f says what plain JSON cannot (timestamps,
-//   bytes, vectors, field types and metadata: backends/sql/json_rows.cpp's dkdata_fields).
+// - _dk.v is dkdata's version (1, 2, 3, ...); _dk.c the create_batch call that wrote it (so that
+//   one whose response was lost can find and remove its own documents); _dk.f says what plain JSON
+//   cannot (timestamps, bytes, vectors, field types and metadata: backends/sql/json_rows.cpp's
+//   dkdata_fields).
 // - The typed projection the queries run on, for top-level fields only: _dk.s.<key> (keyword) for
 //   strings, _dk.n.<key> (double) for numbers that a double holds exactly, _dk.b.<key> (boolean)
 //   for bools. _dk.p lists the fields present and not null, _dk.o those whose value is none of
@@ -29,6 +31,7 @@
 
 #include "backends/sql/json_rows.hpp"
 #include "dkdata/record.hpp"
+#include "formats/json_internal.hpp"  // AppendJsonString
 
 namespace dkdata::internal {
 
@@ -36,14 +39,13 @@ namespace dkdata::internal {
 std::string ProjectionKey(std::string_view field);
 void AppendProjectionKey(std::string& out, std::string_view field);
 
-// Appends s as a JSON string (quoted, escaped).
-void AppendJsonString(std::string& out, std::string_view s);
-
 class DocumentEncoder {
  public:
-  // Appends the document (its _source) of record stored under id with version. Throws
+  // Appends the document (its _source) of record stored under id with version, and with the
+  // token of the create_batch call that writes it (_dk.c), if any. Throws
   // Error(kInvalidArgument) naming the field for NaN, infinity or invalid UTF-8.
-  void Append(std::string& out, std::string_view id, const Record& record, std::uint64_t version);
+  void Append(std::string& out, std::string_view id, const Record& record, std::uint64_t version,
+              std::string_view batch_token = {});
 
  private:
   EncodedRow row_;

@@ -48,6 +48,7 @@ constexpr std::string_view kIndexBody = R"({
    "updated_at": {"type": "date"},
    "_dk": {"properties": {
      "v": {"type": "long"},
+     "c": {"type": "keyword", "index": false, "doc_values": false},
      "f": {"type": "object", "enabled": false},
      "p": {"type": "keyword"},
      "o": {"type": "keyword"},
@@ -90,7 +91,8 @@ struct HitView {
   bool has_dk = false;
   bool has_metadata = false;
   std::uint64_t version = 0;
-  std::string sort;  // raw JSON of the hit's sort values
+  std::string batch_token;  // _dk.c: the create_batch call that wrote it
+  std::string sort;         // raw JSON of the hit's sort values
 
   void Reset() {
     id.clear();
@@ -100,6 +102,7 @@ struct HitView {
     has_source = has_dk = has_metadata = false;
     data = metadata = fields = {};
     version = 0;
+    batch_token.clear();
     sort.clear();
   }
 };
@@ -134,6 +137,8 @@ inline void ReadSource(od::object source, HitView& hit) {
         const std::string_view dk_key = Must(dk.unescaped_key());
         if (dk_key == "v") {
           hit.version = Must(Must(dk.value()).get_uint64());
+        } else if (dk_key == "c") {
+          hit.batch_token = std::string(Must(Must(dk.value()).get_string()));
         } else if (dk_key == "f") {
           hit.fields = Must(Must(Must(dk.value()).get_object()).raw_json());
         }
@@ -309,9 +314,15 @@ class EsStore {
       if (const Value* r = e->Find("reason"); r && r->Get<std::string>()) {
         reason = *r->Get<std::string>();
       }
-      // A search failure's cause is in its root_cause / caused_by.
-      if (const Value* c = e->Find("caused_by"); c && c->Get<Object>()) {
-        if (const Value* r = c->Get<Object>()->Find("reason"); r && r->Get<std::string>()) {
+      // A search failure's cause is in its root_cause or caused_by.
+      const Value* cause = e->Find("caused_by");
+      if (const Value* roots = e->Find("root_cause");
+          roots && roots->Get<List>() && !roots->Get<List>()->empty()) {
+        cause = &roots->Get<List>()->front();
+      }
+      if (cause && cause->Get<Object>()) {
+        const Value* r = cause->Get<Object>()->Find("reason");
+        if (r && r->Get<std::string>() && *r->Get<std::string>() != reason) {
           reason += " (" + *r->Get<std::string>() + ")";
         }
       }
@@ -323,7 +334,7 @@ class EsStore {
   // Creates the index when it is missing (and allowed to).
   void EnsureIndex() {
     HttpResponse head = Send("HEAD", index_path_);
-    if (head.status == 200) return;
+    if (head.status == 200) return AdoptIndex();
     if (head.status != 404) Fail(head, "checking index '" + options_.index + "'");
     if (!options_.auto_create_index) {
       throw Error(ErrorCode::kNotFound,
@@ -337,6 +348,65 @@ class EsStore {
     ErrorDetails(created, type, reason);
     if (type == "resource_already_exists_exception") return;  // a concurrent opener made it
     Fail(created, "creating index '" + options_.index + "'");
+  }
+
+  // An index dkdata did not create (the reference's, say) gets dkdata's id keyword, _dk mapping and
+  // templates before any document of dkdata's is written to it: dynamic mapping would make _dk's
+  // strings analysed text and its numbers longs, and the queries would give wrong answers. An
+  // index whose _dk or id is mapped otherwise is refused.
+  void AdoptIndex() {
+    HttpResponse response = Expect("GET", index_path_ + "/_mapping", {}, {200},
+                                   "reading the mapping of index '" + options_.index + "'");
+    const Value body = ParseJson(response.body);
+    const Object* indexes = body.Get<Object>();
+    if (indexes == nullptr || indexes->begin() == indexes->end()) return;
+    const Object* index = indexes->begin()->second.Get<Object>();
+    const Value* mappings = index ? index->Find("mappings") : nullptr;
+    const Object* m = mappings ? mappings->Get<Object>() : nullptr;
+    const Value* properties = m ? m->Find("properties") : nullptr;
+    const Object* props = properties ? properties->Get<Object>() : nullptr;
+    const auto type_of = [](const Object* fields, std::string_view name) -> std::string {
+      const Value* field = fields ? fields->Find(name) : nullptr;
+      const Object* f = field ? field->Get<Object>() : nullptr;
+      const Value* type = f ? f->Find("type") : nullptr;
+      if (type && type->Get<std::string>()) return *type->Get<std::string>();
+      return f ? "object" : "";
+    };
+    const auto refuse = [this](const std::string& what) {
+      throw Error(ErrorCode::kInvalidArgument,
+                  "index '" + options_.index + "' maps " + what +
+                      "; dkdata cannot query it exactly (" + options_.Describe() + ")",
+                  std::string(kElasticsearchBackend));
+    };
+    const std::string id_type = type_of(props, "id");
+    if (!id_type.empty() && id_type != "keyword") refuse("'id' as " + id_type + ", not keyword");
+    const Value ours = ParseJson(kIndexBody);
+    const Object& our_mappings = *ours.Get<Object>()->Find("mappings")->Get<Object>();
+    if (const Value* dk = props ? props->Find("_dk") : nullptr) {
+      const Object* dk_props = dk->Get<Object>() && dk->Get<Object>()->Find("properties")
+                                   ? dk->Get<Object>()->Find("properties")->Get<Object>()
+                                   : nullptr;
+      if (type_of(dk_props, "p") != "keyword" || type_of(dk_props, "o") != "keyword" ||
+          type_of(dk_props, "v") != "long") {
+        refuse("'_dk' otherwise than dkdata does (its documents came before its mapping?)");
+      }
+      return;
+    }
+    // Ours first among the templates: the first that matches a new field maps it.
+    List templates = *our_mappings.Find("dynamic_templates")->Get<List>();
+    if (const Value* theirs = m ? m->Find("dynamic_templates") : nullptr;
+        theirs && theirs->Get<List>()) {
+      for (const Value& t : *theirs->Get<List>()) templates.push_back(t);
+    }
+    const Object& our_props = *our_mappings.Find("properties")->Get<Object>();
+    Object add;
+    add.Set("_dk", *our_props.Find("_dk"));
+    if (id_type.empty()) add.Set("id", *our_props.Find("id"));
+    Object update;
+    update.Set("dynamic_templates", Value(std::move(templates)));
+    update.Set("properties", Value(std::move(add)));
+    Expect("PUT", index_path_ + "/_mapping", ToJson(Value(std::move(update))), {200},
+           "adding dkdata's mapping to index '" + options_.index + "'");
   }
 
   // dkdata's index body with the `mappings` and `settings` options merged in.
@@ -364,17 +434,15 @@ class EsStore {
   }
 
   // Makes the writes so far visible to searches, as the refresh policy says, after a call that
-  // wrote with refresh=false.
-  void RefreshAfterWrites() {
-    switch (options_.refresh) {
-      case RefreshPolicy::kTrue:
-      case RefreshPolicy::kWaitFor:
-        // A batch's requests go without refresh; one refresh at the end makes them all visible
-        // (for wait_for: what waiting for the next scheduled refresh gives, sooner).
-        Expect("POST", index_path_ + "/_refresh", {}, {200}, "refreshing");
-        break;
-      case RefreshPolicy::kFalse:
-        break;
+  // wrote with refresh=false. A refresh that fails does not fail the call: its writes are stored,
+  // and the server makes them searchable within its refresh interval anyway.
+  void RefreshAfterWrites() noexcept {
+    if (options_.refresh == RefreshPolicy::kFalse) return;
+    // (For wait_for: a refresh is what waiting for the next scheduled one gives, sooner.)
+    try {
+      Send("POST", index_path_ + "/_refresh");
+    } catch (const Error&) {
+      // As above.
     }
   }
 

@@ -13,6 +13,11 @@ namespace dkdata::internal {
 
 namespace {
 
+// The longest string operand of a range, wildcard or prefix query: the server builds an automaton
+// of it and refuses those of 1000 characters or more (index.max_regex_length); longer operands are
+// left to the core.
+constexpr std::size_t kMaxAutomatonOperand = 900;
+
 // Documents without dkdata's projection (written by another program): the core decides them.
 constexpr std::string_view kForeign = R"({"bool":{"must_not":[{"exists":{"field":"_dk.v"}}]}})";
 
@@ -211,9 +216,16 @@ class LeafTranslator {
         return Compare("gte", bounds[0], "lte", bounds[1]);
       }
       case Op::kLike:
-      case Op::kILike:
-        return {Wildcard(string_field_, *operand.Get<std::string>(), op == Op::kILike), Odd()};
+      case Op::kILike: {
+        const std::string& pattern = *operand.Get<std::string>();
+        if (pattern.size() > kMaxAutomatonOperand)
+          return {Dsl::None(), DslOr({Odd(), StringsPresent()})};
+        return {Wildcard(string_field_, pattern, op == Op::kILike), Odd()};
+      }
       case Op::kStartsWith: {
+        if (operand.Get<std::string>()->size() > kMaxAutomatonOperand) {
+          return {Dsl::None(), DslOr({Odd(), StringsPresent()})};
+        }
         std::string out = R"({"prefix":{")";
         out += string_field_;
         out += "\":";
@@ -268,7 +280,8 @@ class LeafTranslator {
     }
     const auto* s1 = v1.Get<std::string>();
     const auto* s2 = two ? v2.Get<std::string>() : nullptr;
-    if (s1 != nullptr && (!two || s2 != nullptr)) {
+    if (s1 != nullptr && (!two || s2 != nullptr) && s1->size() <= kMaxAutomatonOperand &&
+        (s2 == nullptr || s2->size() <= kMaxAutomatonOperand)) {
       std::string b1, b2;
       AppendJsonString(b1, *s1);
       if (two) AppendJsonString(b2, *s2);
@@ -281,6 +294,8 @@ class LeafTranslator {
         return {Range(number_field_, op1, n1, op2, n2), Odd()};
       }
     }
+    if (s1 != nullptr && (!two || s2 != nullptr))
+      return {Dsl::None(), DslOr({Odd(), StringsPresent()})};
     if (id_) return {Dsl::None(), Dsl::None()};  // an id compares with strings only
     // Bools, timestamps, huge ints, mixed bounds: the evaluator decides wherever a value is there.
     return {Dsl::None(), Present()};
