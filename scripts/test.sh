@@ -37,4 +37,4 @@ bash scripts/build.sh asan
 echo "== TSan build (concurrency tests, and the scans and loads that use several threads)"
 bash scripts/build.sh tsan
 (cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j "$jobs" \
-  -R 'Concurren|FileStoreTest.Threads|CsvPartsTest|PostgresPoolTest|TransactionTest.*postgres|HttpClientTest')
+  -R 'Concurren|FileStoreTest.Threads|CsvPartsTest|PostgresPoolTest|TransactionTest.*postgres|HttpClientTest|ElasticsearchServerTest.Concurrent')
