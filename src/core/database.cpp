@@ -2,35 +2,10 @@
 // Backends override what they can do better (atomic batches, native streaming).
 #include "dkdata/database.hpp"
 
+#include "core/stream_write.hpp"
 #include "dkdata/errors.hpp"
 
 namespace dkdata {
-
-namespace {
-
-constexpr std::size_t kMaxStreamErrors = 100;
-
-// Serves a finished result in batches; for backends that cannot stream natively.
-class VectorCursor final : public RecordCursor {
- public:
-  VectorCursor(std::vector<Record> records, std::size_t batch_size)
-      : records_(std::move(records)), batch_size_(batch_size == 0 ? 1 : batch_size) {}
-
-  bool NextBatch(std::vector<Record>& batch) override {
-    batch.clear();
-    while (next_ < records_.size() && batch.size() < batch_size_) {
-      batch.push_back(std::move(records_[next_++]));
-    }
-    return !batch.empty();
-  }
-
- private:
-  std::vector<Record> records_;
-  std::size_t batch_size_;
-  std::size_t next_ = 0;
-};
-
-}  // namespace
 
 std::string Database::Upsert(const Record& record) {
   const auto id = record.ResolveId();
@@ -101,35 +76,33 @@ std::vector<AggregationResult> Database::Aggregate(const Expr& where,
 }
 
 std::unique_ptr<RecordCursor> Database::StreamRead(const Query& query, StreamOptions options) {
-  return std::make_unique<VectorCursor>(Search(query), options.batch_size);
+  return std::make_unique<internal::VectorCursor>(Search(query), options.batch_size);
 }
 
 StreamResult Database::StreamWrite(const RecordSource& source, StreamOptions options) {
-  StreamResult result;
-  bool stopped = false;
-  while (auto record = source()) {
-    const std::size_t index = result.processed++;
-    if (stopped) {
-      ++result.skipped;
-      continue;
-    }
-    try {
-      if (options.upsert) {
-        Upsert(*record);
-      } else {
-        Create(*record);
+  internal::StreamWriteProgress progress(options);
+  std::vector<Record> batch;
+  while (progress.ReadBatch(source, batch)) {
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      if (progress.stopped()) {
+        progress.Skipped();
+        continue;
       }
-      ++result.succeeded;
-    } catch (const Error& e) {
-      if (e.code() == ErrorCode::kUnavailable) throw;  // the store is gone: not a per-item failure
-      ++result.failed;
-      if (result.errors.size() < kMaxStreamErrors) {
-        result.errors.push_back(StreamError{index, record->ResolveId(), e.what()});
+      try {
+        if (options.upsert) {
+          Upsert(batch[i]);
+        } else {
+          Create(batch[i]);
+        }
+        progress.Succeeded();
+      } catch (const Error& e) {
+        if (e.code() == ErrorCode::kUnavailable)
+          throw;  // the store is gone: not a per-item failure
+        progress.Fail(progress.base() + i, batch[i].ResolveId(), e.what());
       }
-      stopped = options.stop_on_error;
     }
   }
-  return result;
+  return std::move(progress.result());
 }
 
 void Database::CreateIndex(const IndexInfo& index) {

@@ -13,6 +13,7 @@
 #include "backends/elasticsearch/es_translate.hpp"
 #include "backends/sql/json_rows.hpp"
 #include "core/evaluator.hpp"
+#include "core/stream_write.hpp"
 #include "dkdata/json.hpp"
 #include "net/http_client.hpp"
 
@@ -180,24 +181,6 @@ class EsCursor final : public RecordCursor {
   std::optional<HitPager> pager_;
   std::deque<Record> ready_;
   std::size_t skipped_ = 0, returned_ = 0;
-};
-
-class VectorCursor final : public RecordCursor {
- public:
-  VectorCursor(std::vector<Record> records, std::size_t batch_size)
-      : records_(std::move(records)), batch_size_(std::max<std::size_t>(batch_size, 1)) {}
-  bool NextBatch(std::vector<Record>& batch) override {
-    batch.clear();
-    while (next_ < records_.size() && batch.size() < batch_size_) {
-      batch.push_back(std::move(records_[next_++]));
-    }
-    return !batch.empty();
-  }
-
- private:
-  std::vector<Record> records_;
-  std::size_t batch_size_;
-  std::size_t next_ = 0;
 };
 
 constexpr std::string_view kIdOrder = R"([{"id":{"order":"asc"}}])";
@@ -903,41 +886,15 @@ std::size_t ElasticsearchDatabase::Clear() {
 }
 
 StreamResult ElasticsearchDatabase::StreamWrite(const RecordSource& source, StreamOptions options) {
-  constexpr std::size_t kMaxStreamErrors = 100;
   store_->CheckOpen();
   // A _bulk request cannot stop at its first failed item: stopping there is one write at a time.
   if (options.stop_on_error) return Database::StreamWrite(source, options);
-  const std::size_t batch_size = std::max<std::size_t>(1, options.batch_size);
-  StreamResult result;
-  bool stopped = false;
-  const auto fail = [&](std::size_t index, std::optional<std::string> id, std::string message) {
-    ++result.failed;
-    if (result.errors.size() < kMaxStreamErrors) {
-      result.errors.push_back(StreamError{index, std::move(id), std::move(message)});
-    }
-    stopped = options.stop_on_error;
-  };
+  StreamWriteProgress progress(options);
   std::vector<Record> batch;
-  bool exhausted = false;
   bool wrote = false;
   DocumentEncoder encoder;
-  while (!exhausted) {
-    batch.clear();
-    while (batch.size() < batch_size) {
-      std::optional<Record> record = source();
-      if (!record) {
-        exhausted = true;
-        break;
-      }
-      batch.push_back(std::move(*record));
-    }
-    if (batch.empty()) break;
-    const std::size_t base = result.processed;
-    result.processed += batch.size();
-    if (stopped) {
-      result.skipped += batch.size();
-      continue;
-    }
+  while (progress.ReadBatch(source, batch)) {
+    const std::size_t base = progress.base();
     std::vector<std::string> ids;
     ids.reserve(batch.size());
     for (const Record& r : batch) ids.push_back(ResolveOrMakeId(r));
@@ -960,12 +917,13 @@ StreamResult ElasticsearchDatabase::StreamWrite(const RecordSource& source, Stre
     const auto on_result = [&](std::size_t k, const BulkItem& item) {
       const std::size_t i = order[k];
       if (item.status == 200 || item.status == 201) {
-        ++result.succeeded;
+        progress.Succeeded();
       } else if (item.status == 409 && options.upsert) {
         later.push_back(i);
       } else {
-        fail(base + i, ids[i],
-             item.status == 409 ? "record '" + ids[i] + "' exists already" : BulkFailure(item));
+        progress.Fail(
+            base + i, ids[i],
+            item.status == 409 ? "record '" + ids[i] + "' exists already" : BulkFailure(item));
       }
     };
     for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -987,7 +945,7 @@ StreamResult ElasticsearchDatabase::StreamWrite(const RecordSource& source, Stre
         writer.body() += '\n';
       } catch (const Error& e) {
         writer.body().resize(mark);
-        fail(base + i, ids[i], e.what());
+        progress.Fail(base + i, ids[i], e.what());
         continue;
       }
       order.push_back(i);
@@ -1003,15 +961,15 @@ StreamResult ElasticsearchDatabase::StreamWrite(const RecordSource& source, Stre
         } else {
           Create(batch[i]);
         }
-        ++result.succeeded;
+        progress.Succeeded();
       } catch (const Error& e) {
         if (e.code() == ErrorCode::kUnavailable) throw;
-        fail(base + i, ids[i], e.what());
+        progress.Fail(base + i, ids[i], e.what());
       }
     }
   }
   if (wrote) store_->RefreshAfterWrites();
-  return result;
+  return std::move(progress.result());
 }
 
 }  // namespace dkdata::internal

@@ -14,6 +14,7 @@
 #include "backends/postgres/pg_translate.hpp"
 #include "backends/sql/json_rows.hpp"
 #include "core/evaluator.hpp"
+#include "core/stream_write.hpp"
 #include "dkdata/json.hpp"
 
 namespace dkdata::internal {
@@ -994,8 +995,6 @@ std::unique_ptr<RecordCursor> PostgresDatabase::StreamRead(const Query& query,
 }
 
 StreamResult PostgresDatabase::StreamWrite(const RecordSource& source, StreamOptions options) {
-  constexpr std::size_t kMaxStreamErrors = 100;
-  const std::size_t batch_size = std::max<std::size_t>(1, options.batch_size);
   PgStore& s = *store_;
   // One statement per batch: rows that collide with a stored id are skipped (create) or replace
   // it (upsert); RETURNING says which were written.
@@ -1011,33 +1010,13 @@ StreamResult PostgresDatabase::StreamWrite(const RecordSource& source, StreamOpt
                         "version = r.version + 1, updated_at = CURRENT_TIMESTAMP"
                       : "DO NOTHING") +
       " RETURNING id";
-  StreamResult result;
-  bool stopped = false;
+  StreamWriteProgress progress(options);
   std::vector<Record> batch;
-  bool exhausted = false;
-  auto fail = [&](std::size_t index, std::optional<std::string> id, std::string message) {
-    ++result.failed;
-    if (result.errors.size() < kMaxStreamErrors) {
-      result.errors.push_back(StreamError{index, std::move(id), std::move(message)});
-    }
-    stopped = options.stop_on_error;
-  };
-  while (!exhausted) {
-    batch.clear();
-    // Read the source outside any lock: it may call into this database.
-    while (batch.size() < batch_size) {
-      std::optional<Record> record = source();
-      if (!record) {
-        exhausted = true;
-        break;
-      }
-      batch.push_back(std::move(*record));
-    }
-    if (batch.empty()) break;
-    const std::size_t base = result.processed;
-    result.processed += batch.size();
-    if (stopped) {
-      result.skipped += batch.size();
+  // (The source is read outside any lock: it may call into this database.)
+  while (progress.ReadBatch(source, batch)) {
+    const std::size_t base = progress.base();
+    if (progress.stopped()) {
+      progress.Skipped(batch.size());
       continue;
     }
     // Encode: an item that cannot be encoded fails on its own.
@@ -1051,8 +1030,8 @@ StreamResult PostgresDatabase::StreamWrite(const RecordSource& source, StreamOpt
         CheckStorableId(id);
         Encode(batch[i], row);
       } catch (const Error& e) {
-        fail(base + i, std::move(id), e.what());
-        if (stopped) {
+        progress.Fail(base + i, std::move(id), e.what());
+        if (progress.stopped()) {
           encode_failure = i;
           break;
         }
@@ -1111,7 +1090,7 @@ StreamResult PostgresDatabase::StreamWrite(const RecordSource& source, StreamOpt
       } catch (const StopAt& stop) {
         count = stop.index;
         collision = stop.index;
-        stopped = true;
+        progress.Stop();
       }
     }
     // Per item, in order: written (once per id written) or failed.
@@ -1122,23 +1101,23 @@ StreamResult PostgresDatabase::StreamWrite(const RecordSource& source, StreamOpt
           const auto it = written.find(ids[k]);
           if (it != written.end()) {
             written.erase(it);
-            ++result.succeeded;
+            progress.Succeeded();
           } else {
-            fail(base + i, ids[k], "a record with id '" + ids[k] + "' exists already");
+            progress.Fail(base + i, ids[k], "a record with id '" + ids[k] + "' exists already");
           }
         } else if (collision && k == *collision) {
-          fail(base + i, ids[k], "a record with id '" + ids[k] + "' exists already");
+          progress.Fail(base + i, ids[k], "a record with id '" + ids[k] + "' exists already");
         } else {
-          ++result.skipped;
+          progress.Skipped();
         }
         ++k;
       } else if (encode_failure && i > *encode_failure) {
-        ++result.skipped;
+        progress.Skipped();
       }
     }
-    if (count < ids.size()) stopped = true;
+    if (count < ids.size()) progress.Stop();
   }
-  return result;
+  return std::move(progress.result());
 }
 
 // ---- Indexes ----

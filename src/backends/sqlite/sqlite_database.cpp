@@ -11,6 +11,7 @@
 #include "backends/builtin.hpp"
 #include "backends/option_reader.hpp"
 #include "core/evaluator.hpp"
+#include "core/stream_write.hpp"
 #include "core/url_text.hpp"
 #include "dkdata/factory.hpp"
 #include "dkdata/json.hpp"
@@ -1011,35 +1012,20 @@ std::unique_ptr<RecordCursor> SqliteDatabase::StreamRead(const Query& query,
 }
 
 StreamResult SqliteDatabase::StreamWrite(const RecordSource& source, StreamOptions options) {
-  constexpr std::size_t kMaxStreamErrors = 100;
-  const std::size_t batch_size = std::max<std::size_t>(1, options.batch_size);
-  StreamResult result;
-  bool stopped = false;
+  StreamWriteProgress progress(options);
   std::vector<Record> batch;
-  bool exhausted = false;
-  while (!exhausted) {
-    batch.clear();
-    // Read the source outside the lock: it may call into this database.
-    while (batch.size() < batch_size) {
-      std::optional<Record> record = source();
-      if (!record) {
-        exhausted = true;
-        break;
-      }
-      batch.push_back(std::move(*record));
-    }
-    if (batch.empty()) break;
-    if (stopped) {
-      result.processed += batch.size();
-      result.skipped += batch.size();
+  // (The source is read outside the lock: it may call into this database.)
+  while (progress.ReadBatch(source, batch)) {
+    if (progress.stopped()) {
+      progress.Skipped(batch.size());
       continue;
     }
     ConnectionLock c(*connection_);
     WriteScope scope(*c);
-    for (Record& record : batch) {
-      const std::size_t index = result.processed++;
-      if (stopped) {
-        ++result.skipped;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      const Record& record = batch[i];
+      if (progress.stopped()) {
+        progress.Skipped();
         continue;
       }
       try {
@@ -1049,19 +1035,15 @@ StreamResult SqliteDatabase::StreamWrite(const RecordSource& source, StreamOptio
         } else {
           InsertLocked(*c, record, id);
         }
-        ++result.succeeded;
+        progress.Succeeded();
       } catch (const Error& e) {
         if (e.code() == ErrorCode::kUnavailable) throw;
-        ++result.failed;
-        if (result.errors.size() < kMaxStreamErrors) {
-          result.errors.push_back(StreamError{index, record.ResolveId(), e.what()});
-        }
-        stopped = options.stop_on_error;
+        progress.Fail(progress.base() + i, record.ResolveId(), e.what());
       }
     }
     scope.Commit();
   }
-  return result;
+  return std::move(progress.result());
 }
 
 // ---- Indexes ----
