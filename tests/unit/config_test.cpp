@@ -703,7 +703,12 @@ TEST(ConfigDatabaseTest, BadEntriesNameTheProblemAndLeaveNothingBehind) {
   const Error not_yet = error("not_yet");
   EXPECT_EQ(not_yet.code(), ErrorCode::kUnsupported);
   EXPECT_THAT(not_yet.what(),
-              HasSubstr("backend 'elasticsearch' is not implemented in dkdata yet"));
+              HasSubstr("backend 's3' is not implemented in dkdata yet"));
+#if DKDATA_HAVE_ELASTICSEARCH
+  const Error es = error("elasticsearch");
+  EXPECT_EQ(es.code(), ErrorCode::kUnavailable) << es.what();
+  EXPECT_THAT(es.what(), HasSubstr("127.0.0.1:1"));
+#endif
 #if DKDATA_HAVE_POSTGRES
   // Nothing listens on port 1: the backend is built, the server is not there.
   const Error pg = error("postgres");
