@@ -2,7 +2,8 @@
 # Installs every dependency dkdata needs to build and test, idempotently.
 #   scripts/install-deps.sh            C++ toolchain and libraries (apt-get)
 #   scripts/install-deps.sh --peers    also the Python reference (dataknobs-data, with asyncpg for its
-#                                      postgres backend) and DuckDB in .venv, for benchmarks
+#                                      postgres backend and the elasticsearch client for its
+#                                      elasticsearch ones) and DuckDB in .venv, for benchmarks
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -55,6 +56,12 @@ if [ "$want_peers" = 1 ]; then
   # that one builds psycopg2 from source and adds sqlalchemy, neither of which the backend needs.
   if ! .venv/bin/python -c 'import asyncpg' 2>/dev/null; then
     .venv/bin/pip install -q --disable-pip-version-check --only-binary=:all: asyncpg
+  fi
+  # The elasticsearch client (8.x, with aiohttp): the reference's elasticsearch backends import it,
+  # and bench/peers/elasticsearch_reference.py runs both of its classes. What the extra
+  # dataknobs-data[elasticsearch] asks for, pinned to the line the peer was measured with.
+  if ! .venv/bin/python -c 'import elasticsearch, aiohttp' 2>/dev/null; then
+    .venv/bin/pip install -q --disable-pip-version-check --prefer-binary 'elasticsearch[async]>=8.19,<8.20'
   fi
   # DuckDB: a benchmark peer for the file backend (read_json, read_csv) and, later, Parquet.
   if ! .venv/bin/python -c 'import duckdb' 2>/dev/null; then

@@ -25,6 +25,9 @@ build/bench/dkdata_sqlite_bench --quick
 if [ -x build/bench/dkdata_postgres_bench ]; then
   build/bench/dkdata_postgres_bench --quick  # starts and stops a private server of its own
 fi
+if [ -x build/bench/dkdata_es_bench ]; then
+  build/bench/dkdata_es_bench --quick  # starts and stops a private node of its own
+fi
 
 [ "$fast" = 1 ] && exit 0
 
