@@ -3,6 +3,7 @@
 #include <strings.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <initializer_list>
 
@@ -86,6 +87,23 @@ double OptionReader::Number(std::string_view key, const Value& value) const {
     if (!s->empty() && end == s->c_str() + s->size()) return d;
   }
   WrongType(key, "a number", value);
+}
+
+long long OptionReader::WholeNumber(std::string_view key, const Value& value, long long min,
+                                    long long max) const {
+  const double d = Number(key, value);
+  if (d != std::floor(d) || d < static_cast<double>(min) || d > static_cast<double>(max)) {
+    Fail(key, "must be a whole number from " + std::to_string(min) + " to " + std::to_string(max));
+  }
+  return static_cast<long long>(d);
+}
+
+std::chrono::milliseconds OptionReader::Seconds(std::string_view key, const Value& value) const {
+  const double seconds = Number(key, value);
+  if (!(seconds > 0 && seconds <= 1e6)) {
+    Fail(key, "must be a number of seconds > 0 (and at most 1000000)");
+  }
+  return std::chrono::milliseconds(std::max<long long>(1, std::llround(seconds * 1000)));
 }
 
 bool OptionReader::ReferenceSharedKey(std::string_view key, const Value& value) const {

@@ -8,6 +8,7 @@
 // checks its README's table against the same list.
 #pragma once
 
+#include <chrono>
 #include <span>
 #include <string>
 #include <string_view>
@@ -62,6 +63,11 @@ class OptionReader {
   bool Bool(std::string_view key, const Value& value) const;
   // A number, or a string holding one.
   double Number(std::string_view key, const Value& value) const;
+  // A whole number from min to max, or a string holding one.
+  long long WholeNumber(std::string_view key, const Value& value, long long min,
+                        long long max) const;
+  // A duration given in seconds (> 0 and at most 1000000), in milliseconds (at least 1).
+  std::chrono::milliseconds Seconds(std::string_view key, const Value& value) const;
   // Checks the type of one of kReferenceSharedKeys and returns true; false for any other key.
   bool ReferenceSharedKey(std::string_view key, const Value& value) const;
 

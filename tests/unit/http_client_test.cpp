@@ -216,6 +216,66 @@ TEST_F(HttpClientTest, ThreadsShareOneClient) {
   EXPECT_EQ(ok.load(), 100);
 }
 
+TEST_F(HttpClientTest, SendAllRunsRequestsConcurrentlyAndAnswersInOrder) {
+  HttpClient client(FastRetries());
+  std::vector<HttpRequest> requests;
+  for (int i = 0; i < 8; ++i) requests.push_back(Get(server_.Url("/slow?ms=300")));
+  std::vector<std::size_t> finished;
+  const auto started = std::chrono::steady_clock::now();
+  const std::vector<HttpClient::Outcome> out =
+      client.SendAll(requests, 8, [&](std::size_t i, HttpClient::Outcome& o) {
+        EXPECT_EQ(o.response.status, 200);
+        finished.push_back(i);
+      });
+  const auto took = std::chrono::steady_clock::now() - started;
+  ASSERT_EQ(out.size(), 8u);
+  for (const auto& o : out) {
+    EXPECT_FALSE(o.error.has_value());
+    EXPECT_EQ(o.response.body, "slow");
+  }
+  EXPECT_EQ(finished.size(), 8u) << "on_done once per request";
+  EXPECT_LT(took, 1500ms) << "8 requests of 300 ms at once, not one after another (2.4 s)";
+}
+
+TEST_F(HttpClientTest, SendAllKeepsToItsConcurrency) {
+  HttpClient client(FastRetries());
+  std::vector<HttpRequest> requests;
+  for (int i = 0; i < 4; ++i) requests.push_back(Get(server_.Url("/slow?ms=300")));
+  const auto started = std::chrono::steady_clock::now();
+  client.SendAll(requests, 2);
+  EXPECT_GE(std::chrono::steady_clock::now() - started, 550ms) << "two rounds of two";
+}
+
+TEST_F(HttpClientTest, SendAllRetriesEachRequestOnItsOwnAndReportsErrorsPerItem) {
+  HttpOptions options = FastRetries();
+  options.request_timeout = 300ms;
+  options.retry.max_attempts = 3;
+  HttpClient client(options);
+  std::vector<HttpRequest> requests = {
+      Get(server_.Url("/fail/503?key=all1&n=2")),  // passes on its third try
+      Get(server_.Url("/echo")),
+      Get("http://127.0.0.1:1/refused"),
+      Get(server_.Url("/fail/503?key=all2&n=9")),  // still 503 after three tries
+      Get(server_.Url("/slow?ms=3000")),           // times out
+  };
+  const std::vector<HttpClient::Outcome> out = client.SendAll(requests, 3);
+  ASSERT_EQ(out.size(), requests.size());
+  EXPECT_EQ(out[0].response.status, 200);
+  EXPECT_EQ(out[0].response.attempts, 3);
+  EXPECT_EQ(out[1].response.status, 200);
+  EXPECT_EQ(out[1].response.attempts, 1);
+  ASSERT_TRUE(out[2].error.has_value());
+  EXPECT_EQ(out[2].error->code(), ErrorCode::kUnavailable);
+  EXPECT_EQ(out[2].error->native_code(), HttpClient::kNotSent);
+  EXPECT_FALSE(out[3].error.has_value());
+  EXPECT_EQ(out[3].response.status, 503);
+  EXPECT_EQ(out[3].response.attempts, 3);
+  ASSERT_TRUE(out[4].error.has_value());
+  EXPECT_EQ(out[4].error->code(), ErrorCode::kTimeout) << out[4].error->what();
+  // The client goes on working: its multi handle came back clean.
+  EXPECT_EQ(client.SendAll({Get(server_.Url("/echo"))}, 4)[0].response.status, 200);
+}
+
 TEST(HttpUrlTest, UserInfoIsLeftOutOfMessages) {
   EXPECT_EQ(UrlForMessages("https://u:p@h:9200/i?q=1"), "https://h:9200/i?q=1");
   EXPECT_EQ(UrlForMessages("http://h/a@b"), "http://h/a@b");

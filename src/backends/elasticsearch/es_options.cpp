@@ -83,24 +83,6 @@ std::string KindOf(const Value& value) {
   return (kind.find_first_of("aeiou") == 0 ? "an " : "a ") + std::string(kind);
 }
 
-// A whole number from min to max, or a string holding one (URL options are strings).
-long long WholeNumber(std::string_view key, const Value& value, long long min, long long max) {
-  const double d = kReader.Number(key, value);
-  if (d != std::floor(d) || d < static_cast<double>(min) || d > static_cast<double>(max)) {
-    kReader.Fail(
-        key, "must be a whole number from " + std::to_string(min) + " to " + std::to_string(max));
-  }
-  return static_cast<long long>(d);
-}
-
-std::chrono::milliseconds SecondsOption(std::string_view key, const Value& value) {
-  const double seconds = kReader.Number(key, value);
-  if (!(seconds > 0 && seconds <= 1e6)) {
-    kReader.Fail(key, "must be a number of seconds > 0 (and at most 1000000)");
-  }
-  return std::chrono::milliseconds(std::max<long long>(1, std::llround(seconds * 1000)));
-}
-
 // One host as a base URL: "http://h:p", "https://h:p/prefix", or "h:p" / "h" (http), with
 // default_port when it names none. Returns "scheme://host:port[/prefix]".
 std::string HostUrl(std::string_view key, std::string_view entry, int default_port) {
@@ -276,7 +258,7 @@ ElasticsearchOptions ElasticsearchOptions::FromObject(const Object& options) {
     } else if (key == "host") {
       host = kReader.String(key, value);
     } else if (key == "port") {
-      port = static_cast<int>(WholeNumber(key, value, 1, 65535));
+      port = static_cast<int>(kReader.WholeNumber(key, value, 1, 65535));
     } else if (key == "index") {
       out.index = IndexOption(key, value);
     } else if (key == "refresh") {
@@ -300,20 +282,21 @@ ElasticsearchOptions ElasticsearchOptions::FromObject(const Object& options) {
     } else if (key == "settings") {
       out.settings = MapOption(key, value);
     } else if (key == "vector_dimensions") {
-      WholeNumber(key, value, 1, 4096);  // the reference's (dense_vector's limit); no effect yet
+      kReader.WholeNumber(key, value, 1,
+                          4096);  // the reference's (dense_vector's limit); no effect yet
     } else if (key == "default_vector_field") {
       kReader.String(key, value);  // the reference's; no effect yet
     } else if (key == "timeout") {
-      out.request_timeout = SecondsOption(key, value);
+      out.request_timeout = kReader.Seconds(key, value);
     } else if (key == "connect_timeout") {
-      out.connect_timeout = SecondsOption(key, value);
+      out.connect_timeout = kReader.Seconds(key, value);
     } else if (key == "max_retries") {
-      out.max_retries = static_cast<int>(WholeNumber(key, value, 0, 10));
+      out.max_retries = static_cast<int>(kReader.WholeNumber(key, value, 0, 10));
     } else if (key == "bulk_size") {
-      out.bulk_size = static_cast<std::size_t>(WholeNumber(key, value, 1, 100000));
+      out.bulk_size = static_cast<std::size_t>(kReader.WholeNumber(key, value, 1, 100000));
     } else if (key == "bulk_bytes") {
       // Elasticsearch's http.max_content_length cannot be set above 2 GiB.
-      out.bulk_bytes = static_cast<std::size_t>(WholeNumber(key, value, 1024, 2147483647));
+      out.bulk_bytes = static_cast<std::size_t>(kReader.WholeNumber(key, value, 1024, 2147483647));
     } else if (key == "auto_create_index") {
       out.auto_create_index = kReader.Bool(key, value);
     } else if (!kReader.ReferenceSharedKey(key, value)) {
