@@ -51,6 +51,14 @@ std::vector<BackendInfo> BuiltinBackends() {
                             "libcurl4-openssl-dev, then configure with "
                             "-DDKDATA_BACKEND_ELASTICSEARCH=ON"));
 #endif
+#if DKDATA_HAVE_S3
+  out.push_back(MakeS3BackendInfo());
+#else
+  out.push_back(
+      Unavailable("s3", {}, {"s3"},
+                  "built without the s3 backend: apt-get install libcurl4-openssl-dev "
+                  "libpugixml-dev libssl-dev, then configure with -DDKDATA_BACKEND_S3=ON"));
+#endif
   return out;
 }
 

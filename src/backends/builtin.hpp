@@ -14,6 +14,7 @@ BackendInfo MakeFileBackendInfo();
 BackendInfo MakeSqliteBackendInfo();
 BackendInfo MakePostgresBackendInfo();
 BackendInfo MakeElasticsearchBackendInfo();
+BackendInfo MakeS3BackendInfo();
 
 // Every backend this build knows about; one built without its dependency is listed with
 // available = false and a reason saying what to install.

@@ -1,11 +1,15 @@
 #include "backends/option_reader.hpp"
 
 #include <strings.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <initializer_list>
+#include <system_error>
 
 #include "core/closest_name.hpp"
 
@@ -104,6 +108,20 @@ std::chrono::milliseconds OptionReader::Seconds(std::string_view key, const Valu
     Fail(key, "must be a number of seconds > 0 (and at most 1000000)");
   }
   return std::chrono::milliseconds(std::max<long long>(1, std::llround(seconds * 1000)));
+}
+
+std::string OptionReader::ReadableFile(std::string_view key, const Value& value) const {
+  std::string path = String(key, value);
+  if (path.empty()) return path;
+  std::error_code ignored;
+  if (std::filesystem::is_directory(path, ignored)) {
+    Fail(key, "names '" + path + "', which is a directory, not a file");
+  }
+  if (::access(path.c_str(), R_OK) != 0) {
+    const std::error_code error(errno, std::generic_category());
+    Fail(key, "names '" + path + "', which cannot be read: " + error.message());
+  }
+  return path;
 }
 
 bool OptionReader::ReferenceSharedKey(std::string_view key, const Value& value) const {

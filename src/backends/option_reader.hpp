@@ -68,6 +68,10 @@ class OptionReader {
                         long long max) const;
   // A duration given in seconds (> 0 and at most 1000000), in milliseconds (at least 1).
   std::chrono::milliseconds Seconds(std::string_view key, const Value& value) const;
+  // The path of a file the backend reads later (a CA bundle, a certificate), checked to be a
+  // readable file now, so that a wrong path is an option error rather than a failure at the first
+  // request; "" stays "" (none).
+  std::string ReadableFile(std::string_view key, const Value& value) const;
   // Checks the type of one of kReferenceSharedKeys and returns true; false for any other key.
   bool ReferenceSharedKey(std::string_view key, const Value& value) const;
 

@@ -27,6 +27,10 @@
 #include "es_test_server.hpp"
 #endif
 
+#if DKDATA_HAVE_S3
+#include "s3_test_server.hpp"
+#endif
+
 namespace dkdata::conformance {
 
 namespace {
@@ -223,6 +227,36 @@ std::vector<BackendContext> MakeBackends() {
     // Every query is a round trip or more: fewer random queries keep the test short.
     es.quirks.differential_queries = 600;
     backends.push_back(std::move(es));
+  }
+#endif
+
+#if DKDATA_HAVE_S3
+  {
+    // One bucket per test process on the S3 server (moto, checking signatures), one prefix per
+    // case: listings under "c7/" never see "c70/".
+    BackendContext s3;
+    s3.name = "s3";
+    s3.expected_capabilities.persistent = true;
+    // src/backends/s3/README.md: create_batch writes in parallel and names each failed item.
+    s3.expected_capabilities.atomic_batch = false;
+    s3.expected_capabilities.concurrent_readers = true;
+    s3.unavailable_reason = [] { return s3test::UnavailableReason(); };
+    s3.open_empty = [] {
+      std::string why;
+      const s3test::S3Server server = s3test::Server(&why);
+      if (server.endpoint.empty()) throw Error(ErrorCode::kUnavailable, "no S3 server: " + why);
+      static const std::string bucket = s3test::FreshBucket(server);
+      static std::atomic<int> cases{0};
+      return CreateDatabase(
+          "s3", s3test::StoreOptions(server, bucket, "c" + std::to_string(cases++) + "/"));
+    };
+    // The store's order is S3's key order (src/backends/s3/README.md).
+    s3.quirks.insertion_ordered = false;
+    // The body is the structured JSON form: a json field's nested values are plain JSON.
+    s3.quirks.nested_values_as_plain_json = true;
+    // Every query lists and reads the store: fewer random queries keep the test short.
+    s3.quirks.differential_queries = 300;
+    backends.push_back(std::move(s3));
   }
 #endif
 

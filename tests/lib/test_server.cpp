@@ -134,6 +134,14 @@ int SharedServer::Command(const std::string& command) {
   return RunCommand(kind_, exports_, command);
 }
 
+std::string SharedServer::Export(const std::string& name) {
+  std::lock_guard<std::mutex> lock(Mutex());
+  Find();
+  if (const auto found = exports_.find(name); found != exports_.end()) return found->second;
+  const char* set = std::getenv(name.c_str());
+  return set == nullptr ? std::string() : std::string(set);
+}
+
 PrivateServer::PrivateServer(ServerKind kind) : kind_(std::move(kind)) {
   Start(kind_, exports_, url_, why_);
 }

@@ -40,6 +40,8 @@ class SharedServer {
   std::string Url(std::string* why = nullptr);
   // Why its tests cannot run here ("" when they can): always "" under CI=true.
   std::string UnavailableReason();
+  // Another value its script exported (an access key, ...), else the environment's, else "".
+  std::string Export(const std::string& name);
   // Runs a script command (restart, kill, up, ...) on it; returns the exit code, -1 when the
   // server was given by URL (not ours to command).
   int Command(const std::string& command);

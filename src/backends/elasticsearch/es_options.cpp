@@ -223,22 +223,6 @@ std::pair<std::string, std::string> BasicAuthOption(std::string_view key, const 
   return auth;
 }
 
-// A file the client reads when it connects (CA bundle, client certificate or key), checked now so
-// that a wrong path is an option error rather than a TLS failure at the first request.
-std::string FileOption(std::string_view key, const Value& value) {
-  std::string path = kReader.String(key, value);
-  if (path.empty()) return path;  // none
-  std::error_code ignored;
-  if (std::filesystem::is_directory(path, ignored)) {
-    kReader.Fail(key, "names '" + path + "', which is a directory, not a file");
-  }
-  if (::access(path.c_str(), R_OK) != 0) {
-    const std::error_code error(errno, std::generic_category());
-    kReader.Fail(key, "names '" + path + "', which cannot be read: " + error.message());
-  }
-  return path;
-}
-
 Object MapOption(std::string_view key, const Value& value) {
   if (const auto* object = value.Get<Object>()) return *object;
   kReader.WrongType(key, "a map", value);
@@ -270,11 +254,11 @@ ElasticsearchOptions ElasticsearchOptions::FromObject(const Object& options) {
     } else if (key == "verify_certs") {
       out.verify_certs = kReader.Bool(key, value);
     } else if (key == "ca_certs") {
-      out.ca_certs = FileOption(key, value);
+      out.ca_certs = kReader.ReadableFile(key, value);
     } else if (key == "client_cert") {
-      out.client_cert = FileOption(key, value);
+      out.client_cert = kReader.ReadableFile(key, value);
     } else if (key == "client_key") {
-      out.client_key = FileOption(key, value);
+      out.client_key = kReader.ReadableFile(key, value);
     } else if (key == "ssl_show_warn") {
       kReader.Bool(key, value);  // the reference's; dkdata prints no warnings
     } else if (key == "mappings") {
