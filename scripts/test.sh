@@ -35,9 +35,9 @@ echo "== ASan+UBSan build"
 bash scripts/build.sh asan
 # The server scripts' own tests (no dkdata code in them) ran with the release build.
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-  ctest --output-on-failure -j "$jobs" -E '^(postgres|elasticsearch)_server$')
+  ctest --output-on-failure -j "$jobs" -E '^(postgres|elasticsearch|s3)_server$')
 
 echo "== TSan build (concurrency tests, and the scans and loads that use several threads)"
 bash scripts/build.sh tsan
 (cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j "$jobs" \
-  -R 'Concurren|FileStoreTest.Threads|CsvPartsTest|PostgresPoolTest|TransactionTest.*postgres|HttpClientTest|ElasticsearchServerTest.Concurrent')
+  -R 'Concurren|FileStoreTest.Threads|CsvPartsTest|PostgresPoolTest|TransactionTest.*postgres|HttpClientTest|ElasticsearchServerTest.Concurrent|S3ServerTest.Concurrent|S3ServerTest.ListingsOfManyPages')

@@ -702,8 +702,7 @@ TEST(ConfigDatabaseTest, BadEntriesNameTheProblemAndLeaveNothingBehind) {
               HasSubstr("'backend' says 'sqlite' but 'class' says 'memory'"));
   const Error not_yet = error("not_yet");
   EXPECT_EQ(not_yet.code(), ErrorCode::kUnsupported);
-  EXPECT_THAT(not_yet.what(),
-              HasSubstr("backend 's3' is not implemented in dkdata yet"));
+  EXPECT_THAT(not_yet.what(), HasSubstr("backend 'duckdb' is not implemented in dkdata yet"));
 #if DKDATA_HAVE_ELASTICSEARCH
   const Error es = error("elasticsearch");
   EXPECT_EQ(es.code(), ErrorCode::kUnavailable) << es.what();

@@ -30,6 +30,7 @@
 
 #include "dkdata/dkdata.hpp"
 #include "es_test_server.hpp"
+#include "fault_proxy.hpp"
 #include "net/http_client.hpp"
 
 namespace dkdata {
@@ -149,43 +150,11 @@ class RawHttp {
 };
 
 // tests/elasticsearch/es_fault_proxy.py in front of a node, started per test, stopped by its PID.
-class FaultProxy {
+class FaultProxy : public testserver::FaultProxy {
  public:
-  explicit FaultProxy(const std::string& target) {
-    const std::string command = "python3 '" + std::string(DKDATA_SOURCE_DIR) +
-                                "/tests/elasticsearch/es_fault_proxy.py' '" + target + "'";
-    pipe_ = popen(command.c_str(), "r");
-    if (pipe_ == nullptr) return;
-    if (std::fscanf(pipe_, "%d %d", &port_, &pid_) != 2) port_ = 0;
-    if (port_ > 0) control_.emplace(url());
-  }
-  ~FaultProxy() { Kill(); }
-  FaultProxy(const FaultProxy&) = delete;
-  FaultProxy& operator=(const FaultProxy&) = delete;
-
-  bool up() const { return port_ > 0; }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  // Adds a rule (es_fault_proxy.py's /__fault/rule query, e.g. "key=a&path=/_bulk&n=3").
-  void Rule(const std::string& query) {
-    const auto r = control_->Send("POST", "/__fault/rule?" + query);
-    EXPECT_EQ(r.status, 200) << r.body;
-  }
-  // How many requests rule key matched.
-  int Count(const std::string& key) {
-    return std::stoi(control_->Send("GET", "/__fault/count?key=" + key).body);
-  }
-  void Kill() {
-    if (pid_ > 0) ::kill(pid_, SIGTERM);
-    pid_ = 0;
-    if (pipe_ != nullptr) pclose(pipe_);
-    pipe_ = nullptr;
-  }
-
- private:
-  FILE* pipe_ = nullptr;
-  int port_ = 0;
-  int pid_ = 0;
-  std::optional<RawHttp> control_;
+  explicit FaultProxy(const std::string& target)
+      : testserver::FaultProxy("tests/elasticsearch/es_fault_proxy.py", target) {}
+  void Rule(const std::string& query) { EXPECT_TRUE(testserver::FaultProxy::Rule(query)) << query; }
 };
 
 // What a failed create_batch's message says it left stored: 0 for "... so nothing was stored", K

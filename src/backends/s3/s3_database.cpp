@@ -377,15 +377,15 @@ struct ItemFailure {
 // ---- The database ----
 
 S3Database::S3Database(const S3Options& options) : store_(std::make_shared<S3Store>(options)) {
-  // The bucket must exist: a mistyped name should fail here, not at the first write.
-  S3Client& client = store_->client;
-  const HttpResponse r = client.Send(client.Request("HEAD", ""));
-  if (r.status == 404) {
-    throw Error(ErrorCode::kNotFound,
-                "bucket '" + options.bucket + "' does not exist (" + options.Describe() + ")",
-                std::string(kS3Backend), "HTTP 404 NoSuchBucket");
+  // The bucket must exist and the credentials work: a mistyped name or a wrong secret should fail
+  // here, not at the first write. A one-key listing (unlike HEAD) says what is wrong in its body.
+  try {
+    std::string next;
+    store_->client.List(store_->prefix, "", 1, next);
+  } catch (const Error& e) {
+    throw Error(e.code(), "opening " + options.Describe() + ": " + e.what(), e.backend(),
+                e.native_code());
   }
-  if (r.status != 200) throw client.ErrorFor(r, "opening " + options.Describe());
 }
 
 S3Database::~S3Database() = default;
