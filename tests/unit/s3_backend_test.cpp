@@ -138,6 +138,17 @@ TEST_F(S3ServerTest, IdsWithAwkwardCharactersRoundTrip) {
   EXPECT_EQ(db->Count(), 0u);
 }
 
+TEST_F(S3ServerTest, VirtualHostedAddressingReachesTheSameBucket) {
+  // http://BUCKET.localhost:PORT/KEY: libcurl resolves *.localhost to the loopback address.
+  const std::string port = server_.endpoint.substr(server_.endpoint.rfind(':') + 1);
+  auto db = Open(Object{{"endpoint_url", Value("http://localhost:" + port)},
+                        {"addressing_style", Value("virtual")}});
+  db->Create(Person("v1", 1));
+  EXPECT_EQ(db->Search(Query::Parse("age = 1")).size(), 1u);
+  std::string body;
+  EXPECT_EQ(RawGet(prefix_ + "v1.json", &body), 200) << "path-style finds what virtual wrote";
+}
+
 TEST_F(S3ServerTest, TheLayoutIsTheReferencesAndMetadataBecomesTags) {
   auto db = Open();
   Record r = Person("p1", 42);

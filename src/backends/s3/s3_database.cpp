@@ -432,16 +432,17 @@ std::vector<ItemFailure> CreateMany(S3Store& store, const std::vector<Record>& r
   }
   // A 412 after a retry may be this call's own first try, whose answer was lost: the object then
   // holds exactly what was sent.
-  const auto created = [&](std::size_t k, const HttpResponse& r) -> std::optional<Error> {
+  const auto created = [&](std::size_t k, const HttpResponse& r,
+                           const std::string& body) -> std::optional<Error> {
     const std::size_t i = positions[k];
     if (r.status == 200) {
       const std::string* etag = r.Header("etag");
-      if (etag) store.Remember(keys[i], *etag, store.Decode(ids[i], puts[k].body));
+      if (etag) store.Remember(keys[i], *etag, store.Decode(ids[i], body));
       return std::nullopt;
     }
     if (r.status == 412 && r.attempts > 1) {
       const HttpResponse now = store.client.Send(store.client.Request("GET", keys[i]));
-      if (now.status == 200 && now.body == puts[k].body) return std::nullopt;
+      if (now.status == 200 && now.body == body) return std::nullopt;
     }
     if (r.status == 412) {
       return Error(ErrorCode::kAlreadyExists, "record '" + ids[i] + "' exists already",
@@ -454,7 +455,7 @@ std::vector<ItemFailure> CreateMany(S3Store& store, const std::vector<Record>& r
   for (std::size_t k = 0; k < puts.size(); ++k) {
     if (store.Multipart(puts[k])) {
       try {
-        if (auto e = created(k, store.Put(keys[positions[k]], puts[k]))) {
+        if (auto e = created(k, store.Put(keys[positions[k]], puts[k]), puts[k].body)) {
           failures.push_back({positions[k], ids[positions[k]], *e});
         }
       } catch (const Error& e) {
@@ -465,12 +466,10 @@ std::vector<ItemFailure> CreateMany(S3Store& store, const std::vector<Record>& r
       small_k.push_back(k);
     }
   }
-  // Put back the bodies the checks above compare with.
-  for (std::size_t j = 0; j < small.size(); ++j) puts[small_k[j]].body = small[j].body;
   store.client.SendAll(small, [&](std::size_t j, HttpClient::Outcome& outcome) {
     const std::size_t k = small_k[j];
     std::optional<Error> e = outcome.error;
-    if (!e) e = created(k, outcome.response);
+    if (!e) e = created(k, outcome.response, small[j].body);
     if (e) failures.push_back({positions[k], ids[positions[k]], *e});
   });
   std::sort(failures.begin(), failures.end(),
