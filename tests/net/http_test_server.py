@@ -12,6 +12,23 @@ until it is sent SIGTERM. Keep-alive (HTTP/1.1), one thread per connection.
   /slow?ms=N                  waits N ms, then 200 "slow"
   /gzip                       200, a gzip-encoded body ("compressed " * 1000)
   /drop?key=K&n=N             closes the connection without answering, the first N times
+
+A fake EC2 instance metadata service (IMDSv2), for the S3 credentials chain
+(tests/unit/s3_credentials_test.cpp); each request is counted under its key (see /count):
+  PUT /latest/api/token       needs X-aws-ec2-metadata-token-ttl-seconds (else 400): 200, a new
+                              session token (key imds-token)
+  /latest/meta-data/iam/security-credentials/
+                              with a token from /latest/api/token in X-aws-ec2-metadata-token
+                              (else 401): 200, the role's name; 404 when no role is set (key
+                              imds-roles)
+  /latest/meta-data/iam/security-credentials/ROLE
+                              with a token (else 401): 200, JSON {Code, AccessKeyId "ASIAFAKEN",
+                              SecretAccessKey "imds-secret-N", Token "imds-token-N", Expiration:
+                              now + expires_in seconds}, N counting these answers from 1; 404 for
+                              another role (key imds-credentials)
+  /imds?role=R&expires_in=S&code=C
+                              sets the role ("" for none; default "dkdata-test-role"), the
+                              credentials' lifetime (default 21600 s) and Code (default Success)
 """
 import gzip
 import json
@@ -20,11 +37,13 @@ import signal
 import sys
 import threading
 import time
+from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
 counts = {}
 lock = threading.Lock()
+imds = {"role": "dkdata-test-role", "expires_in": 21600, "code": "Success", "tokens": set()}
 
 
 def bump(key):
@@ -82,8 +101,58 @@ class Handler(BaseHTTPRequestHandler):
                 self.connection.shutdown(2)
                 return
             self.reply(200, "ok")
+        elif parts[0] == "latest":
+            self.metadata(parts)
+        elif parts[0] == "imds":
+            query = {k: v[0] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
+            with lock:
+                imds["role"] = query.get("role", imds["role"])
+                imds["expires_in"] = int(query.get("expires_in", imds["expires_in"]))
+                imds["code"] = query.get("code", imds["code"])
+            self.reply(200, "ok")
         else:
             self.reply(404, "no such path")
+
+    def metadata(self, parts):
+        """The fake IMDSv2 (see the docstring)."""
+        if parts[1:] == ["api", "token"]:
+            bump("imds-token")
+            if self.command != "PUT":
+                self.reply(405, "a token needs PUT")
+            elif not self.headers.get("X-aws-ec2-metadata-token-ttl-seconds"):
+                self.reply(400, "missing X-aws-ec2-metadata-token-ttl-seconds")
+            else:
+                token = "session-%d" % bump("imds-issued")
+                with lock:
+                    imds["tokens"].add(token)
+                self.reply(200, token)
+            return
+        if parts[1:4] != ["meta-data", "iam", "security-credentials"] or len(parts) > 5:
+            self.reply(404, "no such path")
+            return
+        bump("imds-roles" if len(parts) == 4 else "imds-credentials")
+        with lock:
+            known = self.headers.get("X-aws-ec2-metadata-token") in imds["tokens"]
+            role, expires_in, code = imds["role"], imds["expires_in"], imds["code"]
+        if not known:
+            self.reply(401, "")
+        elif len(parts) == 4:
+            if role:
+                self.reply(200, role)
+            else:
+                self.reply(404, "no role")
+        elif parts[4] != role:
+            self.reply(404, "no such role")
+        else:
+            n = bump("imds-answered")
+            now = datetime.now(timezone.utc)
+            expiration = now + timedelta(seconds=expires_in)
+            self.reply(200, json.dumps({
+                "Code": code, "LastUpdated": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "Type": "AWS-HMAC", "AccessKeyId": "ASIAFAKE%d" % n,
+                "SecretAccessKey": "imds-secret-%d" % n, "Token": "imds-token-%d" % n,
+                "Expiration": expiration.strftime("%Y-%m-%dT%H:%M:%SZ")}),
+                [("Content-Type", "application/json")])
 
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = handle_any
 

@@ -272,6 +272,20 @@ TEST_F(S3ServerFaultTest, ALostCreateResponseIsNoError) {
   EXPECT_EQ(db->Read("l")->Get("age")->AsInt(), 7);
 }
 
+TEST_F(S3ServerFaultTest, ALostUpdateResponseIsNeitherAConflictNorAppliedTwice) {
+  auto db = OpenThroughProxy();
+  db->Create(Person("u", 1));
+  db->Create(Person("w", 1));
+  ASSERT_TRUE(proxy_->Rule("key=lost&path=" + ObjectPath("u") + "&method=PUT&n=1&mode=drop_after"));
+  EXPECT_TRUE(db->Update("u", Person("u", 2), 1));
+  EXPECT_EQ(db->Read("u")->version(), 2u);
+  EXPECT_EQ(db->Read("u")->Get("age")->AsInt(), 2);
+  ASSERT_TRUE(
+      proxy_->Rule("key=lost2&path=" + ObjectPath("w") + "&method=PUT&n=1&mode=drop_after"));
+  EXPECT_EQ(db->UpdateBatch({{"w", Person("w", 3)}}), std::vector<bool>{true});
+  EXPECT_EQ(db->Read("w")->version(), 2u) << "written once";
+}
+
 TEST_F(S3ServerFaultTest, APartlyFailedBatchNamesEachItemAndKeepsTheRest) {
   auto db = OpenThroughProxy(Object{{"max_attempts", Value(2)}});
   db->Create(Person("old", 0));

@@ -1,6 +1,7 @@
 // The S3 backend's credentials chain (s3_credentials.hpp).
 #include "backends/s3/s3_credentials.hpp"
 
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -102,7 +103,9 @@ std::optional<AwsCredentials> FromSection(const IniSections& ini, const std::str
 // IMDSv2: PUT /latest/api/token, then the role's name and its credentials (JSON).
 std::optional<AwsCredentials> FromInstanceMetadata(const std::string& backend,
                                                    std::string& looked) {
-  if (Env("AWS_EC2_METADATA_DISABLED") == "true") {
+  std::string disabled = Env("AWS_EC2_METADATA_DISABLED");
+  for (char& c : disabled) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (disabled == "true") {
     looked += ", instance metadata (disabled by AWS_EC2_METADATA_DISABLED)";
     return std::nullopt;
   }
@@ -182,20 +185,27 @@ std::optional<AwsCredentials> CredentialsChain::Resolve(std::string& looked) {
                     "the config", backend)) {
     return c;
   }
-  looked += ", the environment";
-  if (auto c = Pair(Env("AWS_ACCESS_KEY_ID"), Env("AWS_SECRET_ACCESS_KEY"),
-                    Env("AWS_SESSION_TOKEN"), "the environment", backend)) {
-    return c;
+  // As botocore: a profile the config names explicitly is used instead of the environment's keys.
+  if (settings_.profile.empty()) {
+    looked += ", the environment";
+    if (auto c = Pair(Env("AWS_ACCESS_KEY_ID"), Env("AWS_SECRET_ACCESS_KEY"),
+                      Env("AWS_SESSION_TOKEN"), "the environment", backend)) {
+      return c;
+    }
   }
   std::string profile = settings_.profile;
   if (profile.empty()) profile = Env("AWS_PROFILE");
+  const bool named = !profile.empty();
   if (profile.empty()) profile = "default";
+  bool profile_seen = false;
   const fs::path shared = HomeFile("AWS_SHARED_CREDENTIALS_FILE", "credentials");
   if (!shared.empty()) {
     looked += ", " + shared.string() + " [" + profile + "]";
     const std::string source =
         "shared credentials file '" + shared.string() + "' [" + profile + "]";
-    if (auto c = FromSection(ReadIni(shared, backend), profile, source, backend)) return c;
+    const IniSections ini = ReadIni(shared, backend);
+    profile_seen = ini.contains(profile);
+    if (auto c = FromSection(ini, profile, source, backend)) return c;
   }
   const fs::path config = HomeFile("AWS_CONFIG_FILE", "config");
   if (!config.empty()) {
@@ -203,7 +213,17 @@ std::optional<AwsCredentials> CredentialsChain::Resolve(std::string& looked) {
     const std::string section = profile == "default" ? profile : "profile " + profile;
     looked += ", " + config.string() + " [" + section + "]";
     const std::string source = "config file '" + config.string() + "' [" + section + "]";
-    if (auto c = FromSection(ReadIni(config, backend), section, source, backend)) return c;
+    const IniSections ini = ReadIni(config, backend);
+    profile_seen = profile_seen || ini.contains(section);
+    if (auto c = FromSection(ini, section, source, backend)) return c;
+  }
+  // A profile asked for by name that no file has is a mistake (botocore's ProfileNotFound), not a
+  // reason to sign with the instance's role.
+  if (named && !profile_seen) {
+    throw Error(ErrorCode::kUnauthorized,
+                "the profile '" + profile +
+                    "' is in no credentials or config file (looked in: " + looked + ")",
+                backend);
   }
   return FromInstanceMetadata(backend, looked);
 }

@@ -24,6 +24,9 @@ constexpr std::size_t kMaxKeyBytes = 1024;
 constexpr int kMaxRaces = 16;
 // Failures named one by one in a batch's error.
 constexpr std::size_t kFailuresNamed = 10;
+// Object metadata naming the PUT that wrote the object (a UUID per write call, the same on its
+// retries), lower case as responses give header names.
+constexpr std::string_view kWriteTokenHeader = "x-amz-meta-dk-write";
 
 std::string ResolveOrMakeId(const Record& record) {
   auto id = record.ResolveId();
@@ -136,7 +139,9 @@ class S3Store {
   // A conditional PUT of body at key ("If-None-Match: *" or "If-Match: <etag>").
   HttpRequest PutRequest(const std::string& key, std::string body, const Object& metadata,
                          std::pair<std::string, std::string> condition) {
-    HttpHeaders headers = {{"Content-Type", "application/json"}, std::move(condition)};
+    HttpHeaders headers = {{"Content-Type", "application/json"},
+                           std::move(condition),
+                           {std::string(kWriteTokenHeader), GenerateUuid()}};
     if (std::string tags = TaggingHeader(metadata); !tags.empty()) {
       headers.emplace_back("x-amz-tagging", std::move(tags));
     }
@@ -183,6 +188,22 @@ class S3Store {
     Stored out{Decode(id, r.body), etag ? *etag : std::string()};
     Remember(key, out.etag, out.record);
     return out;
+  }
+
+  // Whether a conditional PUT made by PutRequest took effect: 200, or a 412 that refused a resend
+  // of it whose first answer was lost (by dkdata's retry, or libcurl's own on a kept-alive
+  // connection that turned out closed, which the response cannot tell). The object then carries
+  // the PUT's own write token: the body cannot tell, as two writers may write the same bytes.
+  bool Written(const std::string& key, const HttpResponse& r, const HttpRequest& put) {
+    if (r.status == 200) return true;
+    if (r.status != 412) return false;
+    const std::string* token = nullptr;
+    for (const auto& [name, value] : put.headers) {
+      if (name == kWriteTokenHeader) token = &value;
+    }
+    const HttpResponse now = client.Send(client.Request("HEAD", key));
+    const std::string* stored = now.Header(kWriteTokenHeader);
+    return now.status == 200 && token != nullptr && stored != nullptr && *stored == *token;
   }
 
   // ---- The cache: records by key, valid while the object's ETag is the one cached ----
@@ -430,19 +451,13 @@ std::vector<ItemFailure> CreateMany(S3Store& store, const std::vector<Record>& r
         store.PutRequest(keys[i], std::move(body), records[i].metadata(), {"If-None-Match", "*"}));
     positions.push_back(i);
   }
-  // A 412 after a retry may be this call's own first try, whose answer was lost: the object then
-  // holds exactly what was sent.
   const auto created = [&](std::size_t k, const HttpResponse& r,
-                           const std::string& body) -> std::optional<Error> {
+                           const HttpRequest& put) -> std::optional<Error> {
     const std::size_t i = positions[k];
-    if (r.status == 200) {
+    if (store.Written(keys[i], r, put)) {
       const std::string* etag = r.Header("etag");
-      if (etag) store.Remember(keys[i], *etag, store.Decode(ids[i], body));
+      if (etag && r.status == 200) store.Remember(keys[i], *etag, store.Decode(ids[i], put.body));
       return std::nullopt;
-    }
-    if (r.status == 412 && r.attempts > 1) {
-      const HttpResponse now = store.client.Send(store.client.Request("GET", keys[i]));
-      if (now.status == 200 && now.body == body) return std::nullopt;
     }
     if (r.status == 412) {
       return Error(ErrorCode::kAlreadyExists, "record '" + ids[i] + "' exists already",
@@ -455,7 +470,7 @@ std::vector<ItemFailure> CreateMany(S3Store& store, const std::vector<Record>& r
   for (std::size_t k = 0; k < puts.size(); ++k) {
     if (store.Multipart(puts[k])) {
       try {
-        if (auto e = created(k, store.Put(keys[positions[k]], puts[k]), puts[k].body)) {
+        if (auto e = created(k, store.Put(keys[positions[k]], puts[k]), puts[k])) {
           failures.push_back({positions[k], ids[positions[k]], *e});
         }
       } catch (const Error& e) {
@@ -469,7 +484,7 @@ std::vector<ItemFailure> CreateMany(S3Store& store, const std::vector<Record>& r
   store.client.SendAll(small, [&](std::size_t j, HttpClient::Outcome& outcome) {
     const std::size_t k = small_k[j];
     std::optional<Error> e = outcome.error;
-    if (!e) e = created(k, outcome.response, small[j].body);
+    if (!e) e = created(k, outcome.response, small[j]);
     if (e) failures.push_back({positions[k], ids[positions[k]], *e});
   });
   std::sort(failures.begin(), failures.end(),
@@ -543,10 +558,9 @@ bool WriteOver(S3Store& store, std::string_view id, const Record& record,
                 : std::pair<std::string, std::string>{"If-None-Match", "*"};
     const HttpRequest put = store.PutRequest(key, body, record.metadata(), std::move(condition));
     const HttpResponse r = store.Put(key, put);
-    if (r.status == 200) {
-      if (const std::string* etag = r.Header("etag")) {
-        store.Remember(key, *etag, store.Decode(id, body));
-      }
+    if (store.Written(key, r, put)) {
+      const std::string* etag = r.Header("etag");
+      if (etag && r.status == 200) store.Remember(key, *etag, store.Decode(id, body));
       return true;
     }
     if (r.status != 412 && r.status != 404) {
@@ -633,20 +647,18 @@ std::vector<bool> S3Database::UpdateBatch(
   if (failure) throw *failure;
   std::vector<HttpRequest> puts;
   std::vector<std::size_t> positions;
-  std::vector<std::string> bodies;
   std::vector<std::size_t> again;
   for (std::size_t i = 0; i < updates.size(); ++i) {
     if (versions[i] == 0) continue;  // absent
-    std::string body = S3Store::Encode(updates[i].second, ids[i], versions[i] + 1);
     HttpRequest put =
-        store_->PutRequest(keys[i], body, updates[i].second.metadata(), {"If-Match", etags[i]});
+        store_->PutRequest(keys[i], S3Store::Encode(updates[i].second, ids[i], versions[i] + 1),
+                           updates[i].second.metadata(), {"If-Match", etags[i]});
     if (store_->Multipart(put)) {
       again.push_back(i);
       continue;
     }
     puts.push_back(std::move(put));
     positions.push_back(i);
-    bodies.push_back(std::move(body));
   }
   store_->client.SendAll(puts, [&](std::size_t k, HttpClient::Outcome& outcome) {
     const std::size_t i = positions[k];
@@ -655,11 +667,11 @@ std::vector<bool> S3Database::UpdateBatch(
       return;
     }
     const HttpResponse& r = outcome.response;
-    if (r.status == 200) {
+    if (store_->Written(keys[i], r, puts[k])) {
       out[i] = true;
-      if (const std::string* etag = r.Header("etag")) {
-        store_->Remember(keys[i], *etag, store_->Decode(ids[i], bodies[k]));
-      }
+      const std::string* etag = r.Header("etag");
+      if (etag && r.status == 200)
+        store_->Remember(keys[i], *etag, store_->Decode(ids[i], puts[k].body));
     } else if (r.status == 412 || r.status == 404) {
       again.push_back(i);
     } else if (!failure) {

@@ -87,10 +87,27 @@ std::string EndpointOption(std::string_view key, const Value& value) {
   if (s != "http" && s != "https") {
     kReader.Fail(key, "'" + url + "' must start with http:// or https://");
   }
-  if (url.find_first_of("?#", scheme + 3) != std::string::npos || url.size() == scheme + 3) {
+  const std::size_t host = scheme + 3;
+  if (url.find_first_of("?#", host) != std::string::npos || host == url.size() ||
+      url[host] == ':' || url[host] == '/') {
     kReader.Fail(key, "'" + url + "' must be http(s)://host[:port]");
   }
   return url;
+}
+
+// A region goes into host names and the signature's scope: "eu-west-1", "us-gov-east-1", or an
+// S3-compatible server's own name of the same letters.
+std::string RegionOption(std::string_view key, const Value& value) {
+  std::string region = kReader.String(key, value);
+  const bool ok = !region.empty() && region.size() <= 64 &&
+                  std::all_of(region.begin(), region.end(), [](char c) {
+                    return std::islower(static_cast<unsigned char>(c)) ||
+                           std::isdigit(static_cast<unsigned char>(c)) || c == '-';
+                  });
+  if (!ok) {
+    kReader.Fail(key, "'" + region + "' is not a region: lower-case letters, digits and '-'");
+  }
+  return region;
 }
 
 S3Addressing AddressingOption(std::string_view key, const Value& value) {
@@ -123,7 +140,7 @@ S3Options S3Options::FromObject(const Object& options) {
       while (out.prefix.ends_with('/')) out.prefix.pop_back();
       if (!out.prefix.empty()) out.prefix += '/';
     } else if (key == "region" || key == "region_name") {
-      out.region = kReader.String(key, value);
+      out.region = RegionOption(key, value);
     } else if (key == "endpoint_url") {
       out.endpoint_url = EndpointOption(key, value);
     } else if (key == "aws_access_key_id" || key == "access_key_id") {
@@ -193,6 +210,13 @@ Object ParseS3Url(std::string_view /*scheme*/, std::string_view rest) {
   if (rest.starts_with("//")) rest.remove_prefix(2);
   Object options = ParseUrlQuery(query);
   const std::size_t slash = rest.find('/');
+  if (rest.substr(0, slash).find('@') != std::string_view::npos) {
+    // Never echoed: what stands before '@' would be a secret.
+    kReader.Fail("bucket",
+                 "cannot come with user:password@ in an s3:// URL: give aws_access_key_id and "
+                 "aws_secret_access_key in the query or the config, or use the environment or "
+                 "~/.aws/credentials");
+  }
   if (!rest.substr(0, slash).empty()) {
     options.Set("bucket", PercentDecode(rest.substr(0, slash), false));
   }
