@@ -170,15 +170,22 @@ class S3Store {
   // GET of id, answered from the cache when the object is unchanged (304).
   std::optional<Stored> Get(std::string_view id) {
     const std::string key = KeyOf(id);
-    HttpHeaders headers;
-    std::optional<Stored> cached = FromCache(key, "");
-    if (cached) headers.emplace_back("If-None-Match", cached->etag);
-    const HttpResponse r = client.Send(client.Request("GET", key, {}, {}, std::move(headers)));
-    if (r.status == 304 && cached) return cached;
-    return Answer(id, key, r);
+    std::optional<Stored> cached;
+    return Answer(id, key, client.Send(GetRequest(key, cached)), cached);
   }
-  // What a GET's response says: the record, nullopt for 404, else the error.
-  std::optional<Stored> Answer(std::string_view id, const std::string& key, const HttpResponse& r) {
+  // A GET of key that the cache may answer: sent with If-None-Match when key is cached (then
+  // `cached` holds what the cache has).
+  HttpRequest GetRequest(const std::string& key, std::optional<Stored>& cached) {
+    cached = FromCache(key, "");
+    HttpHeaders headers;
+    if (cached) headers.emplace_back("If-None-Match", cached->etag);
+    return client.Request("GET", key, {}, {}, std::move(headers));
+  }
+  // What a GET's response says: the record (the cached one on 304), nullopt for 404, else the
+  // error.
+  std::optional<Stored> Answer(std::string_view id, const std::string& key, const HttpResponse& r,
+                               std::optional<Stored>& cached) {
+    if (r.status == 304 && cached) return std::move(cached);
     if (r.status == 404) {
       Forget(key);
       return std::nullopt;
@@ -187,6 +194,26 @@ class S3Store {
     const std::string* etag = r.Header("etag");
     Stored out{Decode(id, r.body), etag ? *etag : std::string()};
     Remember(key, out.etag, out.record);
+    return out;
+  }
+
+  // The stored state of each key (nullopt where absent), read in parallel past the cache.
+  std::vector<std::optional<Stored>> FetchMany(const std::vector<std::string>& ids,
+                                               const std::vector<std::string>& keys) {
+    std::vector<HttpRequest> gets;
+    std::vector<std::optional<Stored>> out(ids.size());
+    for (std::size_t i = 0; i < ids.size(); ++i) gets.push_back(GetRequest(keys[i], out[i]));
+    std::optional<Error> failure;
+    client.SendAll(gets, [&](std::size_t i, HttpClient::Outcome& outcome) {
+      if (failure) return;
+      try {
+        if (outcome.error) throw *outcome.error;
+        out[i] = Answer(ids[i], keys[i], outcome.response, out[i]);
+      } catch (const Error& e) {
+        failure = e;
+      }
+    });
+    if (failure) throw *failure;
     return out;
   }
 
@@ -275,12 +302,13 @@ class S3Store {
       }
     }
     std::optional<Error> failure;
+    std::optional<Stored> none;
     client.SendAll(requests, [&](std::size_t k, HttpClient::Outcome& outcome) {
       if (failure) return;
       const std::size_t i = positions[k];
       try {
         if (outcome.error) throw *outcome.error;
-        if (std::optional<Stored> s = Answer(ids[i], entries[i].key, outcome.response)) {
+        if (std::optional<Stored> s = Answer(ids[i], entries[i].key, outcome.response, none)) {
           loaded[i] = std::move(s->record);
         }
       } catch (const Error& e) {
@@ -597,23 +625,12 @@ bool S3Database::Delete(std::string_view id) {
 std::vector<std::optional<Record>> S3Database::ReadBatch(const std::vector<std::string>& ids) {
   store_->CheckOpen();
   std::vector<std::string> keys;
-  std::vector<HttpRequest> gets;
-  for (const std::string& id : ids) {
-    keys.push_back(store_->KeyOf(id));
-    gets.push_back(store_->client.Request("GET", keys.back()));
+  for (const std::string& id : ids) keys.push_back(store_->KeyOf(id));
+  std::vector<std::optional<Record>> out;
+  out.reserve(ids.size());
+  for (std::optional<S3Store::Stored>& s : store_->FetchMany(ids, keys)) {
+    out.push_back(s ? std::optional<Record>(std::move(s->record)) : std::nullopt);
   }
-  std::vector<std::optional<Record>> out(ids.size());
-  std::optional<Error> failure;
-  store_->client.SendAll(gets, [&](std::size_t i, HttpClient::Outcome& outcome) {
-    if (failure) return;
-    try {
-      if (outcome.error) throw *outcome.error;
-      if (auto s = store_->Answer(ids[i], keys[i], outcome.response)) out[i] = std::move(s->record);
-    } catch (const Error& e) {
-      failure = e;
-    }
-  });
-  if (failure) throw *failure;
   return out;
 }
 
@@ -624,35 +641,19 @@ std::vector<bool> S3Database::UpdateBatch(
   for (const auto& u : updates) ids.push_back(u.first);
   // Read all, then write each over what was read; an id changed in between (or repeated in the
   // batch) is written again on its own, in order.
-  std::vector<std::string> keys, etags(updates.size());
-  std::vector<std::uint64_t> versions(updates.size(), 0);
-  std::vector<HttpRequest> gets;
-  for (const std::string& id : ids) {
-    keys.push_back(store_->KeyOf(id));
-    gets.push_back(store_->client.Request("GET", keys.back()));
-  }
+  std::vector<std::string> keys;
+  for (const std::string& id : ids) keys.push_back(store_->KeyOf(id));
+  const std::vector<std::optional<S3Store::Stored>> read = store_->FetchMany(ids, keys);
   std::vector<bool> out(updates.size(), false);
   std::optional<Error> failure;
-  store_->client.SendAll(gets, [&](std::size_t i, HttpClient::Outcome& outcome) {
-    try {
-      if (outcome.error) throw *outcome.error;
-      if (auto s = store_->Answer(ids[i], keys[i], outcome.response)) {
-        versions[i] = s->record.version();
-        etags[i] = s->etag;
-      }
-    } catch (const Error& e) {
-      if (!failure) failure = e;
-    }
-  });
-  if (failure) throw *failure;
   std::vector<HttpRequest> puts;
   std::vector<std::size_t> positions;
   std::vector<std::size_t> again;
   for (std::size_t i = 0; i < updates.size(); ++i) {
-    if (versions[i] == 0) continue;  // absent
-    HttpRequest put =
-        store_->PutRequest(keys[i], S3Store::Encode(updates[i].second, ids[i], versions[i] + 1),
-                           updates[i].second.metadata(), {"If-Match", etags[i]});
+    if (!read[i]) continue;  // absent
+    HttpRequest put = store_->PutRequest(
+        keys[i], S3Store::Encode(updates[i].second, ids[i], read[i]->record.version() + 1),
+        updates[i].second.metadata(), {"If-Match", read[i]->etag});
     if (store_->Multipart(put)) {
       again.push_back(i);
       continue;
