@@ -2,8 +2,9 @@
 # Installs every dependency dkdata needs to build and test, idempotently.
 #   scripts/install-deps.sh            C++ toolchain and libraries (apt-get)
 #   scripts/install-deps.sh --peers    also the Python reference (dataknobs-data, with asyncpg for its
-#                                      postgres backend and the elasticsearch client for its
-#                                      elasticsearch ones) and DuckDB in .venv, for benchmarks
+#                                      postgres backend, the elasticsearch client for its
+#                                      elasticsearch ones and boto3 for its s3 one) and DuckDB in
+#                                      .venv, for benchmarks
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -62,6 +63,12 @@ if [ "$want_peers" = 1 ]; then
   # dataknobs-data[elasticsearch] asks for, pinned to the line the peer was measured with.
   if ! .venv/bin/python -c 'import elasticsearch, aiohttp' 2>/dev/null; then
     .venv/bin/pip install -q --disable-pip-version-check --prefer-binary 'elasticsearch[async]>=8.19,<8.20'
+  fi
+  # boto3: the reference's s3 backend (SyncS3Database) imports it, and bench/peers/s3_reference.py
+  # runs that class. What the extra dataknobs-data[s3] asks for (without aioboto3: the async class
+  # is not run), pinned to the line the peer was measured with.
+  if ! .venv/bin/python -c 'import boto3' 2>/dev/null; then
+    .venv/bin/pip install -q --disable-pip-version-check --prefer-binary 'boto3>=1.44,<1.45'
   fi
   # DuckDB: a benchmark peer for the file backend (read_json, read_csv) and, later, Parquet.
   if ! .venv/bin/python -c 'import duckdb' 2>/dev/null; then

@@ -28,6 +28,9 @@ fi
 if [ -x build/bench/dkdata_es_bench ]; then
   build/bench/dkdata_es_bench --quick  # starts and stops a private node of its own
 fi
+if [ -x build/bench/dkdata_s3_bench ]; then
+  build/bench/dkdata_s3_bench --quick  # starts and stops a private S3 server (moto) of its own
+fi
 
 [ "$fast" = 1 ] && exit 0
 
