@@ -17,39 +17,14 @@
 
 #include "dkdata/errors.hpp"
 #include "dkdata/json.hpp"
+#include "python_test_server.hpp"
 
 namespace dkdata::internal {
 namespace {
 
 using namespace std::chrono_literals;
 
-// The Python server, started per test.
-class TestServer {
- public:
-  TestServer() {
-    const std::string command =
-        "python3 '" + std::string(DKDATA_SOURCE_DIR) + "/tests/net/http_test_server.py'";
-    pipe_ = popen(command.c_str(), "r");
-    if (pipe_ == nullptr) return;
-    if (std::fscanf(pipe_, "%d %d", &port_, &pid_) != 2) port_ = 0;
-  }
-  ~TestServer() {
-    if (pid_ > 0) ::kill(pid_, SIGTERM);
-    if (pipe_ != nullptr) pclose(pipe_);
-  }
-  TestServer(const TestServer&) = delete;
-  TestServer& operator=(const TestServer&) = delete;
-
-  bool up() const { return port_ > 0; }
-  std::string Url(const std::string& path) const {
-    return "http://127.0.0.1:" + std::to_string(port_) + path;
-  }
-
- private:
-  FILE* pipe_ = nullptr;
-  int port_ = 0;
-  int pid_ = 0;
-};
+using TestServer = testserver::PythonTestServer;
 
 HttpOptions FastRetries() {
   HttpOptions options;

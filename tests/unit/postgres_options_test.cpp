@@ -25,6 +25,7 @@
 #include "backends/postgres/pg_database.hpp"
 #include "dkdata/dkdata.hpp"
 #include "pg_test_server.hpp"
+#include "scoped_environment.hpp"
 
 namespace dkdata {
 namespace {
@@ -70,33 +71,11 @@ PostgresOptions FromUrl(const std::string& url) {
 
 // The environment variables the backend reads: unset while an instance lives (so that the
 // caller's environment does not leak into the test), restored on destruction.
-class ScopedEnvironment {
+class ScopedEnvironment : public testserver::ScopedEnvironment {
  public:
-  ScopedEnvironment() {
-    for (const char* name : kNames) {
-      if (const char* value = std::getenv(name)) saved_[name] = value;
-      ::unsetenv(name);
-    }
-  }
-  ~ScopedEnvironment() {
-    for (const char* name : kNames) {
-      const auto it = saved_.find(name);
-      if (it == saved_.end()) {
-        ::unsetenv(name);
-      } else {
-        ::setenv(name, it->second.c_str(), 1);
-      }
-    }
-  }
-  ScopedEnvironment(const ScopedEnvironment&) = delete;
-  ScopedEnvironment& operator=(const ScopedEnvironment&) = delete;
-
-  void Set(const char* name, const std::string& value) { ::setenv(name, value.c_str(), 1); }
-
- private:
-  static constexpr const char* kNames[] = {"DATABASE_URL", "POSTGRES_HOST", "POSTGRES_PORT",
-                                           "POSTGRES_DB",  "POSTGRES_USER", "POSTGRES_PASSWORD"};
-  std::map<std::string, std::string> saved_;
+  ScopedEnvironment()
+      : testserver::ScopedEnvironment({"DATABASE_URL", "POSTGRES_HOST", "POSTGRES_PORT",
+                                       "POSTGRES_DB", "POSTGRES_USER", "POSTGRES_PASSWORD"}) {}
 };
 
 // ==== Options (no server) ====

@@ -28,6 +28,8 @@
 
 #include "dkdata/errors.hpp"
 #include "net/http_client.hpp"
+#include "python_test_server.hpp"
+#include "scoped_environment.hpp"
 
 namespace dkdata::internal {
 namespace {
@@ -37,64 +39,19 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
 
-// The variables the chain reads: saved and unset by the constructor, restored by the destructor.
-class ScopedAwsEnvironment {
+// The variables the chain reads: saved and unset for each test, restored after it.
+class ScopedAwsEnvironment : public testserver::ScopedEnvironment {
  public:
-  ScopedAwsEnvironment() {
-    for (const char* name : kNames) {
-      if (const char* value = std::getenv(name)) saved_[name] = value;
-      ::unsetenv(name);
-    }
-  }
-  ~ScopedAwsEnvironment() {
-    for (const char* name : kNames) {
-      const auto it = saved_.find(name);
-      if (it == saved_.end()) {
-        ::unsetenv(name);
-      } else {
-        ::setenv(name, it->second.c_str(), 1);
-      }
-    }
-  }
-  ScopedAwsEnvironment(const ScopedAwsEnvironment&) = delete;
-  ScopedAwsEnvironment& operator=(const ScopedAwsEnvironment&) = delete;
-
-  void Set(const char* name, const std::string& value) { ::setenv(name, value.c_str(), 1); }
-  void Unset(const char* name) { ::unsetenv(name); }
-
- private:
-  static constexpr const char* kNames[] = {"AWS_ACCESS_KEY_ID",
-                                           "AWS_SECRET_ACCESS_KEY",
-                                           "AWS_SESSION_TOKEN",
-                                           "AWS_PROFILE",
-                                           "AWS_SHARED_CREDENTIALS_FILE",
-                                           "AWS_CONFIG_FILE",
-                                           "AWS_EC2_METADATA_DISABLED",
-                                           "AWS_EC2_METADATA_SERVICE_ENDPOINT",
-                                           "HOME"};
-  std::map<std::string, std::string> saved_;
+  ScopedAwsEnvironment()
+      : ScopedEnvironment({"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+                           "AWS_PROFILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE",
+                           "AWS_EC2_METADATA_DISABLED", "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+                           "HOME"}) {}
 };
 
-// tests/net/http_test_server.py, started for one test and stopped by its PID.
-class TestServer {
+// tests/net/http_test_server.py, with its fake instance metadata service.
+class TestServer : public testserver::PythonTestServer {
  public:
-  TestServer() {
-    const std::string command =
-        "python3 '" + std::string(DKDATA_SOURCE_DIR) + "/tests/net/http_test_server.py'";
-    pipe_ = popen(command.c_str(), "r");
-    if (pipe_ == nullptr) return;
-    if (std::fscanf(pipe_, "%d %d", &port_, &pid_) != 2) port_ = 0;
-  }
-  ~TestServer() {
-    if (pid_ > 0) ::kill(pid_, SIGTERM);
-    if (pipe_ != nullptr) pclose(pipe_);
-  }
-  TestServer(const TestServer&) = delete;
-  TestServer& operator=(const TestServer&) = delete;
-
-  bool up() const { return port_ > 0; }
-  std::string Origin() const { return "http://127.0.0.1:" + std::to_string(port_); }
-
   // GET path on it; the body.
   std::string Get(const std::string& path) {
     HttpRequest r;
@@ -107,9 +64,6 @@ class TestServer {
   int Count(const std::string& key) { return std::stoi(Get("/count?key=" + key)); }
 
  private:
-  FILE* pipe_ = nullptr;
-  int port_ = 0;
-  int pid_ = 0;
   HttpClient http_{HttpOptions{}};
 };
 

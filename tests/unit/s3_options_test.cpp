@@ -20,6 +20,7 @@
 #include "backends/s3/s3_client.hpp"
 #include "backends/s3/s3_database.hpp"
 #include "dkdata/dkdata.hpp"
+#include "scoped_environment.hpp"
 
 namespace dkdata {
 namespace {
@@ -36,44 +37,17 @@ constexpr std::size_t kMiB = 1 << 20;
 // The environment variables the options (and the credentials chain of S3Client) read: unset while
 // an instance lives, restored on destruction. The instance metadata service is disabled, and the
 // shared files point nowhere, so that the developer's own AWS setup cannot leak in.
-class ScopedAwsEnvironment {
+class ScopedAwsEnvironment : public testserver::ScopedEnvironment {
  public:
-  ScopedAwsEnvironment() {
-    for (const char* name : kNames) {
-      if (const char* value = std::getenv(name)) saved_[name] = value;
-      ::unsetenv(name);
-    }
+  ScopedAwsEnvironment()
+      : ScopedEnvironment({"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID",
+                           "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+                           "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE",
+                           "AWS_EC2_METADATA_DISABLED", "AWS_EC2_METADATA_SERVICE_ENDPOINT"}) {
     Set("AWS_EC2_METADATA_DISABLED", "true");
     Set("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/dkdata-s3-options-test/credentials");
     Set("AWS_CONFIG_FILE", "/nonexistent/dkdata-s3-options-test/config");
   }
-  ~ScopedAwsEnvironment() {
-    for (const char* name : kNames) {
-      const auto it = saved_.find(name);
-      if (it == saved_.end()) {
-        ::unsetenv(name);
-      } else {
-        ::setenv(name, it->second.c_str(), 1);
-      }
-    }
-  }
-  ScopedAwsEnvironment(const ScopedAwsEnvironment&) = delete;
-  ScopedAwsEnvironment& operator=(const ScopedAwsEnvironment&) = delete;
-
-  void Set(const char* name, const std::string& value) { ::setenv(name, value.c_str(), 1); }
-
- private:
-  static constexpr const char* kNames[] = {"AWS_REGION",
-                                           "AWS_DEFAULT_REGION",
-                                           "AWS_ACCESS_KEY_ID",
-                                           "AWS_SECRET_ACCESS_KEY",
-                                           "AWS_SESSION_TOKEN",
-                                           "AWS_PROFILE",
-                                           "AWS_SHARED_CREDENTIALS_FILE",
-                                           "AWS_CONFIG_FILE",
-                                           "AWS_EC2_METADATA_DISABLED",
-                                           "AWS_EC2_METADATA_SERVICE_ENDPOINT"};
-  std::map<std::string, std::string> saved_;
 };
 
 // The options with a bucket added (most tests are about the other keys).
