@@ -678,6 +678,8 @@ std::vector<std::string> ElasticsearchDatabase::CreateBatch(const std::vector<Re
                  std::to_string(written.size()) +
                  " records it had written could not be removed (first: '" + ids[written.front()] +
                  "')" + (cleanup_error.empty() ? std::string() : ": " + cleanup_error) + ";";
+    } else if (written.empty()) {
+      message += " no record had been answered as written;";
     } else {
       message += " the " + std::to_string(written.size()) +
                  " records it knew it had written were removed again;";
