@@ -13,6 +13,18 @@ namespace dkdata::testserver {
 
 namespace {
 
+// The S3 backend's credentials chain ends at the EC2 instance metadata service (169.254.169.254),
+// which tests must never reach: off in every test process, unless a test turns it on with a local
+// fake (tests/unit/s3_credentials_test.cpp).
+[[maybe_unused]] const bool kNoInstanceMetadata = [] {
+  ::setenv("AWS_EC2_METADATA_DISABLED", "true", 0);
+  return true;
+}();
+
+}  // namespace
+
+namespace {
+
 std::map<std::string, std::string> ParseExports(std::istream& in) {
   std::map<std::string, std::string> out;
   std::string line;

@@ -21,6 +21,8 @@
 #include "dkdata/factory.hpp"
 #include "dkdata/record.hpp"
 #include "dkdata/value.hpp"
+#include "scoped_environment.hpp"
+#include "scoped_environment.hpp"
 
 namespace dkdata {
 namespace {
@@ -154,10 +156,23 @@ TEST(ConfigReadmeTest, LoadsResolvesAndConstructsWhatDkdataHas) {
   SmokeCrud(*archive);
   EXPECT_TRUE(fs::exists(dir.File("archive.json")) || fs::exists(dir.File("archive.json.gz")));
 
-  // Resolved, not constructed: dkdata has no s3 backend yet.
-  const Error s3 = ErrorOf([&] { CreateDatabaseFromConfig(config, "cloud_storage"); });
-  EXPECT_EQ(s3.code(), ErrorCode::kUnsupported) << s3.what();
-  EXPECT_THAT(s3.what(), HasSubstr("not implemented in dkdata yet"));
+#if DKDATA_HAVE_S3
+  {
+    // Resolved and tried, with credentials from the environment: nothing listens at the README's
+    // LocalStack address. (Without credentials the chain would ask the instance metadata.)
+    testserver::ScopedEnvironment aws({"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+                                       "AWS_SESSION_TOKEN", "AWS_PROFILE",
+                                       "AWS_EC2_METADATA_DISABLED"});
+    aws.Set("AWS_ACCESS_KEY_ID", "AKIACONFIGTEST");
+    aws.Set("AWS_SECRET_ACCESS_KEY", "config-test-secret");
+    aws.Set("AWS_EC2_METADATA_DISABLED", "true");
+    const Error s3 = ErrorOf([&] { CreateDatabaseFromConfig(config, "cloud_storage"); });
+    EXPECT_EQ(s3.code(), ErrorCode::kUnavailable) << s3.what();
+    EXPECT_THAT(s3.what(), HasSubstr("'cloud_storage'"));
+    EXPECT_THAT(s3.what(), HasSubstr("localhost:4566"));
+    EXPECT_THAT(s3.what(), Not(HasSubstr("config-test-secret")));
+  }
+#endif
 #if DKDATA_HAVE_POSTGRES
   // Resolved and tried: the README's server (localhost:5432) is not there; the password is never
   // in the message.
