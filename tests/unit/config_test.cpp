@@ -22,7 +22,6 @@
 #include "dkdata/record.hpp"
 #include "dkdata/value.hpp"
 #include "scoped_environment.hpp"
-#include "scoped_environment.hpp"
 
 namespace dkdata {
 namespace {
