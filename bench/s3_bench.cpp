@@ -22,8 +22,14 @@
 // dkdata-bench is made if missing; the prefix bench/ (and the reference's ref_bench/) is emptied
 // before and after.
 //
-// Usage: dkdata_s3_bench [--records N] [--runs N] [--server moto|minio] [--quick] [--reference]
-//                        [--no-reference]
+// With --latency-ms N (N > 0), network latency is emulated: tests/s3/s3_fault_proxy.py is started
+// in front of the server (stopped by its PID at exit, Ctrl-C included) with one rule that holds
+// every request N ms before forwarding it (mode=delay), and every timed client (dkdata's
+// databases, the reference) talks to the proxy; the bucket's housekeeping goes to the server
+// directly. The proxy's CPU time is printed beside the server's: it must not be the limit.
+//
+// Usage: dkdata_s3_bench [--records N] [--runs N] [--server moto|minio] [--latency-ms N] [--quick]
+//                        [--reference] [--no-reference]
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -93,6 +99,7 @@ struct SignalCleanup {
 SignalCleanup g_cleanup;
 volatile std::sig_atomic_t g_moto_running = 0;
 volatile pid_t g_minio_pid = 0;
+volatile pid_t g_proxy_pid = 0;  // the latency proxy (--latency-ms)
 
 void RunAndWait(const char* path, const char* const* argv) {
   const pid_t pid = fork();
@@ -104,6 +111,10 @@ void RunAndWait(const char* path, const char* const* argv) {
 }
 
 extern "C" void CleanUpOnSignal(int signal) {
+  if (g_proxy_pid > 0) {
+    kill(g_proxy_pid, SIGTERM);
+    waitpid(g_proxy_pid, nullptr, 0);
+  }
   if (g_minio_pid > 0) {
     kill(g_minio_pid, SIGTERM);
     waitpid(g_minio_pid, nullptr, 0);
@@ -117,7 +128,15 @@ extern "C" void CleanUpOnSignal(int signal) {
   _exit(128 + signal);
 }
 
+// Called by each part that starts a process (the server, the proxy); installs once. The data
+// directory of moto (g_cleanup.data_env) is set before it is called.
 void InstallSignalHandlers() {
+  static bool installed = false;
+  if (installed) {
+    if (!g_cleanup.data_env.empty()) g_cleanup.envp[1] = g_cleanup.data_env.c_str();
+    return;
+  }
+  installed = true;
   const char* path = std::getenv("PATH");
   g_cleanup.path_env = std::string("PATH=") + (path ? path : "/usr/sbin:/usr/bin:/sbin:/bin");
   g_cleanup.envp[0] = g_cleanup.path_env.c_str();
@@ -133,6 +152,7 @@ struct Endpoint {
   std::string url, access_key, secret_key, region = "us-east-1";
   pid_t pid = 0;  // the server's process when known (its CPU time is printed), else 0
   std::string name;
+  pid_t proxy_pid = 0;  // the latency proxy in front of the server (--latency-ms), else 0
 };
 
 // A value as s3_server.sh prints it (printf %q): backslash escapes or '...' quoting removed.
@@ -353,6 +373,83 @@ class PrivateServer {
   pid_t minio_pid_ = 0;
 };
 
+// ---- Emulated network latency (--latency-ms) ----
+
+// tests/s3/s3_fault_proxy.py in front of the server, with one rule that holds every request (path
+// "/" is in every path) latency_ms before forwarding it. Its own session (a Ctrl-C reaches the
+// driver, which stops it); stopped by its PID.
+class LatencyProxy {
+ public:
+  LatencyProxy() = default;
+  LatencyProxy(const LatencyProxy&) = delete;
+  LatencyProxy& operator=(const LatencyProxy&) = delete;
+  ~LatencyProxy() { Stop(); }
+
+  // The proxy's URL. Throws when it does not start or refuses the rule.
+  std::string Start(const std::string& target, long latency_ms) {
+    const std::string script = SourceDir() + "/tests/s3/s3_fault_proxy.py";
+    int fds[2];
+    if (::pipe(fds) != 0) throw std::runtime_error("pipe failed");
+    InstallSignalHandlers();
+    const pid_t pid = fork();
+    if (pid == 0) {
+      ::setsid();
+      ::dup2(fds[1], STDOUT_FILENO);
+      ::close(fds[0]);
+      ::close(fds[1]);
+      const char* argv[] = {"python3", script.c_str(), target.c_str(), nullptr};
+      execvp("python3", const_cast<char* const*>(argv));
+      _exit(127);
+    }
+    ::close(fds[1]);
+    if (pid < 0) {
+      ::close(fds[0]);
+      throw std::runtime_error("fork failed");
+    }
+    pid_ = pid;
+    g_proxy_pid = pid;
+    // Its first line: "PORT PID"; nothing else is written there.
+    FILE* out = ::fdopen(fds[0], "r");
+    int port = 0, printed_pid = 0;
+    const bool read = out != nullptr && std::fscanf(out, "%d %d", &port, &printed_pid) == 2;
+    if (out != nullptr) std::fclose(out);
+    if (!read || printed_pid != pid) {
+      throw std::runtime_error("python3 " + script + " did not start (see its messages above)");
+    }
+    url_ = "http://127.0.0.1:" + std::to_string(port);
+    char seconds[32];
+    std::snprintf(seconds, sizeof seconds, "%.6f", latency_ms / 1000.0);
+    dkdata::internal::HttpOptions options;
+    options.retry.max_attempts = 1;
+    dkdata::internal::HttpClient http(options);
+    dkdata::internal::HttpRequest request;
+    request.method = "POST";
+    request.url = url_ + "/__fault/rule?key=latency&path=/&mode=delay&n=2000000000&seconds=" +
+                  std::string(seconds);
+    const dkdata::internal::HttpResponse r = http.Send(request);
+    if (r.status != 200) {
+      throw std::runtime_error("the proxy refused its rule: HTTP " + std::to_string(r.status) +
+                               ": " + r.body.substr(0, 200));
+    }
+    return url_;
+  }
+
+  pid_t pid() const { return pid_; }
+
+  void Stop() {
+    if (pid_ <= 0) return;
+    const pid_t pid = pid_;
+    pid_ = 0;
+    kill(pid, SIGTERM);
+    waitpid(pid, nullptr, 0);
+    g_proxy_pid = 0;
+  }
+
+ private:
+  pid_t pid_ = 0;
+  std::string url_;
+};
+
 // ---- Housekeeping on the server (never timed) ----
 
 // Makes the bucket with a signed PUT (x-amz-content-sha256 signed, as moto needs); an existing
@@ -389,10 +486,10 @@ std::unique_ptr<dkdata::Database> OpenS3(const Endpoint& e, const char* prefix, 
 
 // ---- Timing ----
 
-// Wall-clock seconds of one timed call, and the CPU seconds the client (this process) and the
-// server (its process, when known) spent in it.
+// Wall-clock seconds of one timed call, and the CPU seconds the client (this process), the server
+// (its process, when known) and the latency proxy (when there is one) spent in it.
 struct Timing {
-  double seconds = 0, client_cpu = 0, server_cpu = -1;
+  double seconds = 0, client_cpu = 0, server_cpu = -1, proxy_cpu = -1;
 };
 
 double CpuSeconds() {
@@ -424,15 +521,17 @@ double ProcessCpuSeconds(pid_t pid) {
 }
 
 template <typename F>
-Timing Time(pid_t server, F&& work) {
+Timing Time(const Endpoint& e, F&& work) {
   Timing timing;
-  const double server_cpu = ProcessCpuSeconds(server);
+  const double server_cpu = ProcessCpuSeconds(e.pid);
+  const double proxy_cpu = ProcessCpuSeconds(e.proxy_pid);
   const double cpu = CpuSeconds();
   const auto t = Clock::now();
   work();
   timing.seconds = Seconds(t);
   timing.client_cpu = CpuSeconds() - cpu;
-  if (server_cpu >= 0) timing.server_cpu = ProcessCpuSeconds(server) - server_cpu;
+  if (server_cpu >= 0) timing.server_cpu = ProcessCpuSeconds(e.pid) - server_cpu;
+  if (proxy_cpu >= 0) timing.proxy_cpu = ProcessCpuSeconds(e.proxy_pid) - proxy_cpu;
   return timing;
 }
 
@@ -455,6 +554,18 @@ std::string Detail(const std::vector<Timing>& runs) {
   if (best.server_cpu >= 0) {
     std::snprintf(buf, sizeof buf, ", server CPU %.2f s", best.server_cpu);
     out += buf;
+  }
+  if (best.proxy_cpu >= 0) {
+    std::snprintf(buf, sizeof buf, ", proxy CPU %.2f s", best.proxy_cpu);
+    out += buf;
+    // The proxy is Python: its threads share one core for their Python code (the GIL).
+    if (best.proxy_cpu > 0.5 * best.seconds) {
+      std::snprintf(
+          buf, sizeof buf,
+          "\n    note: the proxy was busy %.0f%% of the run: it may be a limit of its own",
+          100 * best.proxy_cpu / best.seconds);
+      out += buf;
+    }
   }
   return out + "\n";
 }
@@ -500,6 +611,7 @@ struct Options {
   bool quick = false;
   int reference = -1;  // -1: unless --quick
   std::string server = "moto";
+  long latency_ms = 0;  // > 0: every request held this long by a proxy (emulated latency)
 };
 
 // Checks that the records read back are the ones generated (same fields, same values).
@@ -515,14 +627,26 @@ void CheckRead(const std::vector<std::optional<Record>>& got, const std::vector<
   }
 }
 
-int Run(const Options& options, const Endpoint& e) {
+// server: the server itself (housekeeping: the bucket, emptying the prefixes); e: what the timed
+// clients talk to, the server or, with --latency-ms, the proxy in front of it.
+int Run(const Options& options, const Endpoint& server, const Endpoint& e) {
   const std::size_t n = options.records;
   double load[3] = {0, 0, 0};
   getloadavg(load, 3);
   std::printf(
       "dkdata s3 backend benchmark: %zu records, 8 mixed fields, UUID ids; %s at %s, bucket %s, "
       "prefix %s (load average %.2f)\n",
-      n, e.name.c_str(), e.url.c_str(), kBucket, kPrefix, load[0]);
+      n, server.name.c_str(), server.url.c_str(), kBucket, kPrefix, load[0]);
+  if (options.latency_ms > 0) {
+    std::printf(
+        "network latency: EMULATED, %ld ms a request: every request of the timed clients (dkdata "
+        "and the reference) goes through tests/s3/s3_fault_proxy.py at %s (PID %d, mode=delay), "
+        "which holds it %ld ms before forwarding it to the server (a new connection to the "
+        "server for each request); the server itself is local\n",
+        options.latency_ms, e.url.c_str(), static_cast<int>(e.proxy_pid), options.latency_ms);
+  } else {
+    std::printf("network latency: none (a local server; --latency-ms N emulates some)\n");
+  }
 
   const std::vector<Record> records = MakeRecords(n);
   std::vector<std::string> ids;
@@ -533,18 +657,19 @@ int Run(const Options& options, const Endpoint& e) {
     expected_hits += *r.Get("age")->Get<std::int64_t>() >= kMinAge;
   }
 
-  MakeBucket(e);
-  auto db = OpenS3(e, kPrefix, kConcurrency, 0);         // 16 in flight, no cache
-  auto db1 = OpenS3(e, kPrefix, 1, 0);                   // one request at a time, no cache
-  auto warm = OpenS3(e, kPrefix, kConcurrency, 100000);  // the ETag cache on
+  MakeBucket(server);
+  auto admin = OpenS3(server, kPrefix, kConcurrency, 0);  // housekeeping, never timed
+  auto db = OpenS3(e, kPrefix, kConcurrency, 0);          // 16 in flight, no cache
+  auto db1 = OpenS3(e, kPrefix, 1, 0);                    // one request at a time, no cache
+  auto warm = OpenS3(e, kPrefix, kConcurrency, 100000);   // the ETag cache on
   {
-    auto ref_prefix = OpenS3(e, kRefPrefix, kConcurrency, 0);
+    auto ref_prefix = OpenS3(server, kRefPrefix, kConcurrency, 0);
     ref_prefix->Clear();  // what an earlier run of the reference left, if anything
   }
-  db->Clear();
+  admin->Clear();
 
   // ---- Loading (timed for information) ----
-  const Timing created = Time(e.pid, [&] {
+  const Timing created = Time(e, [&] {
     Expect(db->CreateBatch(records).size() == n, "create_batch returns an id per record");
   });
   Expect(db->Count() == n, "create_batch stored every record");
@@ -556,17 +681,17 @@ int Run(const Options& options, const Endpoint& e) {
   std::vector<Timing> batch_runs, one_runs, loop_runs;
   const auto time_batch = [&] {
     std::vector<std::optional<Record>> got;
-    batch_runs.push_back(Time(e.pid, [&] { got = db->ReadBatch(ids); }));
+    batch_runs.push_back(Time(e, [&] { got = db->ReadBatch(ids); }));
     CheckRead(got, records, "ReadBatch (16 in flight)");
   };
   const auto time_one = [&] {
     std::vector<std::optional<Record>> got;
-    one_runs.push_back(Time(e.pid, [&] { got = db1->ReadBatch(ids); }));
+    one_runs.push_back(Time(e, [&] { got = db1->ReadBatch(ids); }));
     CheckRead(got, records, "ReadBatch (max_pool_connections: 1)");
   };
   const auto time_loop = [&] {
     std::vector<std::optional<Record>> got(n);
-    loop_runs.push_back(Time(e.pid, [&] {
+    loop_runs.push_back(Time(e, [&] {
       for (std::size_t i = 0; i < n; ++i) got[i] = db->Read(ids[i]);
     }));
     CheckRead(got, records, "Read in a loop");
@@ -598,9 +723,9 @@ int Run(const Options& options, const Endpoint& e) {
   Expect(warm->Search(query).size() == expected_hits, "the warm-up search finds every match");
   for (int run = 0; run < runs; ++run) {
     std::size_t hits = 0;
-    cold_runs.push_back(Time(e.pid, [&] { hits = db->Search(query).size(); }));
+    cold_runs.push_back(Time(e, [&] { hits = db->Search(query).size(); }));
     Expect(hits == expected_hits, "Search (cache_records: 0) finds every match");
-    warm_runs.push_back(Time(e.pid, [&] { hits = warm->Search(query).size(); }));
+    warm_runs.push_back(Time(e, [&] { hits = warm->Search(query).size(); }));
     Expect(hits == expected_hits, "Search (cached) finds every match");
   }
   const Timing cold = Best(cold_runs), cached = Best(warm_runs);
@@ -613,7 +738,7 @@ int Run(const Options& options, const Endpoint& e) {
 
   // ---- 3. The Python reference, on the same server ----
   if (options.reference == 1 || (options.reference == -1 && !options.quick)) {
-    const ReferenceResult ref = RunReference(e, n, runs);
+    const ReferenceResult ref = RunReference(e, n, runs);  // through the proxy, if any
     if (!ref.objects.empty()) {
       std::printf("  (the reference read %s)\n",
                   ref.objects == "dkdata"
@@ -638,7 +763,8 @@ int Run(const Options& options, const Endpoint& e) {
     }
   }
 
-  db->Clear();
+  admin->Clear();
+  admin->Close();
   db->Close();
   db1->Close();
   warm->Close();
@@ -656,6 +782,8 @@ int main(int argc, char** argv) {
       options.runs = std::atoi(argv[++i]);
     } else if (!std::strcmp(argv[i], "--server") && i + 1 < argc) {
       options.server = argv[++i];
+    } else if (!std::strcmp(argv[i], "--latency-ms") && i + 1 < argc) {
+      options.latency_ms = std::strtol(argv[++i], nullptr, 10);
     } else if (!std::strcmp(argv[i], "--quick")) {
       options.quick = true;
       options.records = 200;
@@ -666,19 +794,22 @@ int main(int argc, char** argv) {
       options.reference = 0;
     } else {
       std::fprintf(stderr,
-                   "usage: %s [--records N] [--runs N] [--server moto|minio] [--quick] "
-                   "[--reference] [--no-reference]\n",
+                   "usage: %s [--records N] [--runs N] [--server moto|minio] [--latency-ms N] "
+                   "[--quick] [--reference] [--no-reference]\n",
                    argv[0]);
       return 2;
     }
   }
-  if (options.records == 0 || options.runs <= 0 ||
+  if (options.records == 0 || options.runs <= 0 || options.latency_ms < 0 ||
       (options.server != "moto" && options.server != "minio")) {
-    std::fprintf(stderr, "%s: --records and --runs must be positive, --server moto or minio\n",
+    std::fprintf(stderr,
+                 "%s: --records and --runs must be positive, --latency-ms at least 0, --server "
+                 "moto or minio\n",
                  argv[0]);
     return 2;
   }
   PrivateServer server;
+  LatencyProxy proxy;  // stopped before the server
   try {
     Endpoint endpoint;
     if (const char* env = std::getenv("DKDATA_S3_ENDPOINT"); env && *env) {
@@ -704,12 +835,19 @@ int main(int argc, char** argv) {
     } else {
       endpoint = server.StartMoto();
     }
-    const int rc = Run(options, endpoint);
+    Endpoint timed = endpoint;  // what the timed clients talk to
+    if (options.latency_ms > 0) {
+      timed.url = proxy.Start(endpoint.url, options.latency_ms);
+      timed.proxy_pid = proxy.pid();
+    }
+    const int rc = Run(options, endpoint, timed);
+    proxy.Stop();
     server.Stop();
     return rc;
   } catch (const std::exception& e) {
     std::fflush(stdout);
     std::fprintf(stderr, "dkdata_s3_bench: %s\n", e.what());
+    proxy.Stop();
     server.Stop();
     return 1;
   }

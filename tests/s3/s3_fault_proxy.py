@@ -8,12 +8,14 @@ with Elasticsearch's JSON errors, and cannot stall.
 
 Listens on 127.0.0.1 and a free port; prints "PORT PID" on its first line of stdout, then forwards
 every request to the server (one thread per client connection, keep-alive towards the client, a
-new connection to the server for each request) until it is sent SIGTERM. Requests are forwarded
-byte for byte where a signature can see it: the method, the path and query exactly as received, the
-Host header as the client sent it (the client signs the proxy's host:port; moto checks the
-signature against the Host it receives), every other header but the hop-by-hop ones, and the body
-(a chunked request body is forwarded de-chunked, with a Content-Length). Requests to /__fault/...
-are its own, never forwarded:
+new connection to the server for each request; TCP_NODELAY on both sides: without it a response,
+written as headers then body, waited for the client's delayed ACK, ~45-50 ms a request on a
+kept-alive connection) until it is sent SIGTERM. Requests are forwarded byte for byte where a
+signature can see it: the method, the path and query exactly as received, the Host header as the
+client sent it (the client signs the proxy's host:port; moto checks the signature against the Host
+it receives), every other header but the hop-by-hop ones, and the body (a chunked request body is
+forwarded de-chunked, with a Content-Length). Requests to /__fault/... are its own, never
+forwarded:
 
   POST /__fault/rule?key=K&path=P[&method=M][&skip=S][&n=N][&mode=MODE][&status=C][&after=A]
                     [&seconds=T]
@@ -32,6 +34,12 @@ are its own, never forwarded:
         mode=stall_after   forwarded at once (the server processes it), then nothing is sent to
                            the client for T seconds, then the server's answer is (a client with a
                            shorter timeout gave up after the change was made)
+        mode=delay         held T seconds (fractions allowed), then forwarded as any other
+                           request: network latency, for benchmarks (bench/s3_bench.cpp
+                           --latency-ms). Each client connection has its own thread, so requests
+                           in flight on different connections are delayed at the same time, not
+                           one after another. With path=/ and a large N (e.g. n=1000000000) it
+                           delays every request.
       The first rule that matches a request decides it.
   GET  /__fault/count?key=K   200, how many requests rule K matched so far (faulted or not)
   POST /__fault/reset         removes every rule
@@ -94,6 +102,10 @@ def decide(method, path):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # TCP_NODELAY towards the client (StreamRequestHandler.setup): the headers and the body are
+    # written separately, and Nagle's algorithm held the body until the client's delayed ACK of
+    # the headers (~40 ms) on a kept-alive connection.
+    disable_nagle_algorithm = True
 
     def log_message(self, *args):
         pass
@@ -122,7 +134,7 @@ class Handler(BaseHTTPRequestHandler):
                 self.reply(400, f"bad rule: {e}")
                 return
             if rule["mode"] not in ("status", "drop_after", "drop_before", "stall_before",
-                                    "stall_after"):
+                                    "stall_after", "delay"):
                 self.reply(400, "unknown mode: " + rule["mode"])
                 return
             with lock:
@@ -164,6 +176,8 @@ class Handler(BaseHTTPRequestHandler):
         """Sends the request to the server on a new connection: (status, headers, body)."""
         conn = http.client.HTTPConnection(TARGET.hostname, TARGET.port, timeout=300)
         try:
+            conn.connect()
+            conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             # skip_host: the client's Host goes through untouched, in its place among the headers.
             conn.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
             for name, value in self.headers.items():
@@ -193,6 +207,8 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(rule["seconds"])
             self.drop()
             return
+        if mode == "delay":
+            time.sleep(rule["seconds"])
         if mode == "status":
             status = rule["status"]
             headers = [("Content-Type", "application/xml")]
@@ -231,8 +247,12 @@ class Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = handle_any
 
 
+class Server(ThreadingHTTPServer):
+    request_queue_size = 128  # 16 or more connections opened at once are all accepted
+
+
 def main():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = Server(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     print(server.server_address[1], os.getpid(), flush=True)
