@@ -46,6 +46,7 @@
 #include <vector>
 
 #include "backends/elasticsearch/es_documents.hpp"
+#include "bench_server.hpp"
 #include "bench_util.hpp"
 #include "dkdata/dkdata.hpp"
 #include "dkdata/factory.hpp"
@@ -65,15 +66,6 @@ constexpr const char* kCurlIndex = "bench_curl";
 // The backend's default `bulk_bytes`: it also ends a request once the body reaches this size.
 constexpr std::size_t kBulkBytes = 8 << 20;
 
-std::string SourceDir() {
-  const char* root = std::getenv("DKDATA_SOURCE_DIR");
-  return root ? root : DKDATA_SOURCE_DIR;
-}
-
-void Expect(bool ok, const std::string& what) {
-  if (!ok) throw std::runtime_error("check failed: " + what);
-}
-
 // ---- Cleaning up at a signal ----
 
 // What a signal handler needs to stop curl and the private node and to remove the bodies' folder:
@@ -89,15 +81,6 @@ volatile std::sig_atomic_t g_server_running = 0;
 volatile std::sig_atomic_t g_temp_dir_set = 0;
 volatile pid_t g_curl_pid = 0;  // the curl process running now, if any
 
-void RunAndWait(const char* path, const char* const* argv) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    execve(path, const_cast<char* const*>(argv), const_cast<char* const*>(g_cleanup.envp));
-    _exit(127);
-  }
-  if (pid > 0) waitpid(pid, nullptr, 0);
-}
-
 extern "C" void CleanUpOnSignal(int signal) {
   if (g_curl_pid > 0) {
     kill(g_curl_pid, SIGTERM);
@@ -105,11 +88,11 @@ extern "C" void CleanUpOnSignal(int signal) {
   }
   if (g_temp_dir_set) {
     const char* argv[] = {"rm", "-rf", "--", g_cleanup.temp_dir.c_str(), nullptr};
-    RunAndWait("/bin/rm", argv);
+    RunAndWait("/bin/rm", argv, g_cleanup.envp);
   }
   if (g_server_running) {
     const char* argv[] = {"bash", g_cleanup.script.c_str(), "stop", nullptr};
-    RunAndWait("/bin/bash", argv);
+    RunAndWait("/bin/bash", argv, g_cleanup.envp);
   }
   _exit(128 + signal);
 }
@@ -138,19 +121,8 @@ class PrivateServer {
   // Starts it; returns its URL. Throws when the script fails.
   std::string Start() {
     const std::string script = SourceDir() + "/tests/elasticsearch/es_server.sh";
-    FILE* pipe = popen(("bash " + script + " start").c_str(), "r");
-    if (pipe == nullptr) throw std::runtime_error("cannot run " + script);
-    std::map<std::string, std::string> exports;
-    char line[1024];
-    while (std::fgets(line, sizeof line, pipe)) {
-      std::string text(line);
-      while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-      if (text.rfind("export ", 0) != 0) continue;
-      const std::size_t eq = text.find('=');
-      if (eq == std::string::npos) continue;
-      exports[text.substr(7, eq - 7)] = text.substr(eq + 1);
-    }
-    const int status = pclose(pipe);
+    int status = 0;
+    std::map<std::string, std::string> exports = ScriptExports(script, "start", &status);
     data_dir_ = exports["DKDATA_ES_DATA"];
     if (!data_dir_.empty()) {
       script_ = script;

@@ -30,6 +30,7 @@
 #include <utility>
 #include <vector>
 
+#include "bench_server.hpp"
 #include "bench_util.hpp"
 #include "dkdata/dkdata.hpp"
 #include "dkdata/factory.hpp"
@@ -42,11 +43,6 @@ using namespace dkdata::bench;
 
 constexpr const char* kTable = "bench_records";
 constexpr const char* kColumns = "id, data, metadata, version, dkdata_fields";
-
-std::string SourceDir() {
-  const char* root = std::getenv("DKDATA_SOURCE_DIR");
-  return root ? root : DKDATA_SOURCE_DIR;
-}
 
 // ---- The server ----
 
@@ -61,13 +57,8 @@ volatile std::sig_atomic_t g_server_running = 0;
 
 extern "C" void StopServerOnSignal(int signal) {
   if (g_server_running) {
-    const pid_t pid = fork();
-    if (pid == 0) {
-      const char* argv[] = {"bash", g_stop.script.c_str(), "stop", nullptr};
-      execve("/bin/bash", const_cast<char* const*>(argv), const_cast<char* const*>(g_stop.envp));
-      _exit(127);
-    }
-    if (pid > 0) waitpid(pid, nullptr, 0);
+    const char* argv[] = {"bash", g_stop.script.c_str(), "stop", nullptr};
+    RunAndWait("/bin/bash", argv, g_stop.envp);
   }
   _exit(128 + signal);
 }
@@ -84,19 +75,8 @@ class PrivateServer {
   // Starts it; returns its URL. Throws when the script fails.
   std::string Start() {
     const std::string script = SourceDir() + "/tests/postgres/pg_server.sh";
-    FILE* pipe = popen(("bash " + script + " start").c_str(), "r");
-    if (pipe == nullptr) throw std::runtime_error("cannot run " + script);
-    std::map<std::string, std::string> exports;
-    char line[1024];
-    while (std::fgets(line, sizeof line, pipe)) {
-      std::string text(line);
-      while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-      if (text.rfind("export ", 0) != 0) continue;
-      const std::size_t eq = text.find('=');
-      if (eq == std::string::npos) continue;
-      exports[text.substr(7, eq - 7)] = text.substr(eq + 1);
-    }
-    const int status = pclose(pipe);
+    int status = 0;
+    std::map<std::string, std::string> exports = ScriptExports(script, "start", &status);
     data_dir_ = exports["DKDATA_PG_DATA"];
     if (!data_dir_.empty()) {
       g_stop.script = script;
@@ -268,10 +248,6 @@ std::vector<std::vector<T>> Slices(const std::vector<T>& items, std::size_t per_
         items.begin() + static_cast<std::ptrdiff_t>(std::min(items.size(), at + per_call)));
   }
   return out;
-}
-
-void Expect(bool ok, const std::string& what) {
-  if (!ok) throw std::runtime_error("check failed: " + what);
 }
 
 struct Options {

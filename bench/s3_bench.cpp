@@ -58,6 +58,7 @@
 #include <vector>
 
 #include "backends/s3/s3_client.hpp"
+#include "bench_server.hpp"
 #include "bench_util.hpp"
 #include "dkdata/dkdata.hpp"
 #include "dkdata/factory.hpp"
@@ -78,15 +79,6 @@ constexpr const char* kRefPrefix = "ref_bench/";  // the reference's own objects
 constexpr long kConcurrency = 16;
 constexpr std::int64_t kMinAge = 40;  // the search: age >= 40
 
-std::string SourceDir() {
-  const char* root = std::getenv("DKDATA_SOURCE_DIR");
-  return root ? root : DKDATA_SOURCE_DIR;
-}
-
-void Expect(bool ok, const std::string& what) {
-  if (!ok) throw std::runtime_error("check failed: " + what);
-}
-
 // ---- Cleaning up at a signal ----
 
 // What a signal handler needs to stop the private server: prepared before it is installed, since
@@ -101,15 +93,6 @@ volatile std::sig_atomic_t g_moto_running = 0;
 volatile pid_t g_minio_pid = 0;
 volatile pid_t g_proxy_pid = 0;  // the latency proxy (--latency-ms)
 
-void RunAndWait(const char* path, const char* const* argv) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    execve(path, const_cast<char* const*>(argv), const_cast<char* const*>(g_cleanup.envp));
-    _exit(127);
-  }
-  if (pid > 0) waitpid(pid, nullptr, 0);
-}
-
 extern "C" void CleanUpOnSignal(int signal) {
   if (g_proxy_pid > 0) {
     kill(g_proxy_pid, SIGTERM);
@@ -119,11 +102,11 @@ extern "C" void CleanUpOnSignal(int signal) {
     kill(g_minio_pid, SIGTERM);
     waitpid(g_minio_pid, nullptr, 0);
     const char* argv[] = {"rm", "-rf", "--", g_cleanup.minio_dir.c_str(), nullptr};
-    RunAndWait("/bin/rm", argv);
+    RunAndWait("/bin/rm", argv, g_cleanup.envp);
   }
   if (g_moto_running) {
     const char* argv[] = {"bash", g_cleanup.script.c_str(), "stop", nullptr};
-    RunAndWait("/bin/bash", argv);
+    RunAndWait("/bin/bash", argv, g_cleanup.envp);
   }
   _exit(128 + signal);
 }
@@ -156,18 +139,6 @@ struct Endpoint {
 };
 
 // A value as s3_server.sh prints it (printf %q): backslash escapes or '...' quoting removed.
-std::string Unquote(const std::string& text) {
-  if (text.size() >= 2 && text.front() == '\'' && text.back() == '\'') {
-    return text.substr(1, text.size() - 2);
-  }
-  std::string out;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '\\' && i + 1 < text.size()) ++i;
-    out += text[i];
-  }
-  return out;
-}
-
 bool IsExecutable(const std::string& path) {
   return !path.empty() && ::access(path.c_str(), X_OK) == 0;
 }
@@ -220,19 +191,8 @@ class PrivateServer {
   // moto from tests/s3/s3_server.sh (SigV4 checked). Throws when the script fails.
   Endpoint StartMoto() {
     const std::string script = SourceDir() + "/tests/s3/s3_server.sh";
-    FILE* pipe = popen(("bash " + script + " start").c_str(), "r");
-    if (pipe == nullptr) throw std::runtime_error("cannot run " + script);
-    std::map<std::string, std::string> exports;
-    char line[4096];
-    while (std::fgets(line, sizeof line, pipe)) {
-      std::string text(line);
-      while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-      if (text.rfind("export ", 0) != 0) continue;
-      const std::size_t eq = text.find('=');
-      if (eq == std::string::npos) continue;
-      exports[text.substr(7, eq - 7)] = Unquote(text.substr(eq + 1));
-    }
-    const int status = pclose(pipe);
+    int status = 0;
+    std::map<std::string, std::string> exports = ScriptExports(script, "start", &status);
     moto_dir_ = exports["DKDATA_S3_DATA"];
     if (!moto_dir_.empty()) {
       script_ = script;
