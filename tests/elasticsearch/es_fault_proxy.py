@@ -62,6 +62,10 @@ def decide(method, path):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # TCP_NODELAY towards the client: the headers and the body are written separately, and Nagle's
+    # algorithm would hold the body until the client's delayed ACK (~40 ms) on a kept-alive
+    # connection (tests/s3/s3_fault_proxy.py measured it).
+    disable_nagle_algorithm = True
 
     def log_message(self, *args):
         pass
