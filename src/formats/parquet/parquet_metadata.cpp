@@ -286,13 +286,8 @@ std::string JoinPath(const std::vector<std::string>& path) {
   return joined;
 }
 
-struct LeafColumn {
-  std::vector<std::string> path;
-  Type type = Type::kBoolean;
-};
+}  // namespace
 
-// Walks the depth-first schema list (iteratively: its depth comes from the input) and returns its
-// leaf columns in order.
 std::vector<LeafColumn> SchemaLeaves(const std::vector<SchemaElement>& schema,
                                      std::string_view file_name) {
   if (schema.empty()) Invalid(file_name, "schema is empty");
@@ -326,8 +321,17 @@ std::vector<LeafColumn> SchemaLeaves(const std::vector<SchemaElement>& schema,
       open.push_back({i, *element.num_children});
     } else if (element.type) {
       LeafColumn leaf;
-      for (std::size_t g = 1; g < open.size(); ++g) leaf.path.push_back(schema[open[g].index].name);
+      for (std::size_t g = 1; g < open.size(); ++g) {
+        leaf.path.push_back(schema[open[g].index].name);
+        leaf.elements.push_back(open[g].index);
+      }
       leaf.path.push_back(element.name);
+      leaf.elements.push_back(i);
+      for (std::size_t e : leaf.elements) {
+        const auto repetition = schema[e].repetition_type.value_or(FieldRepetitionType::kRequired);
+        if (repetition != FieldRepetitionType::kRequired) ++leaf.max_definition_level;
+        if (repetition == FieldRepetitionType::kRepeated) ++leaf.max_repetition_level;
+      }
       leaf.type = *element.type;
       if (leaf.type == Type::kFixedLenByteArray && element.type_length.value_or(0) <= 0) {
         Invalid(file_name, "column " + Quoted(JoinPath(leaf.path)) +
@@ -349,6 +353,8 @@ std::vector<LeafColumn> SchemaLeaves(const std::vector<SchemaElement>& schema,
   }
   return leaves;
 }
+
+namespace {
 
 void ValidateColumnChunk(const ColumnChunk& chunk, const LeafColumn& leaf,
                          std::uint64_t footer_start, const std::string& where,

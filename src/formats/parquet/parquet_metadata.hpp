@@ -305,6 +305,26 @@ void Encode(const DictionaryPageHeader& value, CompactWriter& writer);
 void Encode(const DataPageHeaderV2& value, CompactWriter& writer);
 void Encode(const PageHeader& value, CompactWriter& writer);
 
+// ---- The schema's columns ----
+
+// One leaf of the schema tree: a column, whose chunks hold its values.
+struct LeafColumn {
+  std::vector<std::string> path;      // the names below the root, the leaf's last
+  std::vector<std::size_t> elements;  // their indexes in FileMetaData::schema, in the same order
+  Type type = Type::kBoolean;
+  // The levels' maxima: OPTIONAL or REPEATED elements on the path, and REPEATED ones. Their
+  // number is bounded by the schema's size.
+  std::int32_t max_definition_level = 0;
+  std::int32_t max_repetition_level = 0;
+};
+
+// Walks the depth-first schema list (iteratively: its depth comes from the input) and returns the
+// leaf columns in order. A tree whose num_children do not add up, an element that is neither a
+// group nor a leaf, or a FIXED_LEN_BYTE_ARRAY without a positive type_length is
+// Error(kInvalidArgument) naming file_name.
+std::vector<LeafColumn> SchemaLeaves(const std::vector<SchemaElement>& schema,
+                                     std::string_view file_name);
+
 // ---- The footer ----
 
 // "PAR1", at the start and at the end of every (unencrypted) Parquet file.

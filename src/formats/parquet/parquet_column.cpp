@@ -1,0 +1,44 @@
+// formats/parquet/parquet_column.cpp: see parquet_column.hpp.
+#include "formats/parquet/parquet_column.hpp"
+
+namespace dkdata::internal::parquet {
+
+std::size_t ColumnData::slot_count(Type type) const {
+  return definition_levels.empty() ? value_count(type) : definition_levels.size();
+}
+
+std::size_t ColumnData::value_count(Type type) const {
+  switch (type) {
+    case Type::kBoolean:
+      return booleans.size();
+    case Type::kInt32:
+      return int32s.size();
+    case Type::kInt64:
+      return int64s.size();
+    case Type::kInt96:
+      return int96s.size();
+    case Type::kFloat:
+      return floats.size();
+    case Type::kDouble:
+      return doubles.size();
+    case Type::kByteArray:
+    case Type::kFixedLenByteArray:
+      return byte_arrays.size();
+  }
+  return 0;
+}
+
+void ColumnData::clear() {
+  definition_levels.clear();
+  repetition_levels.clear();
+  booleans.clear();
+  int32s.clear();
+  int64s.clear();
+  int96s.clear();
+  floats.clear();
+  doubles.clear();
+  byte_arrays.clear();
+  storage.clear();
+}
+
+}  // namespace dkdata::internal::parquet

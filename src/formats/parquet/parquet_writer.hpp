@@ -1,0 +1,79 @@
+// formats/parquet/parquet_writer.hpp: writes a Parquet file from columns of values (ColumnData),
+// one row group at a time.
+//
+// The caller gives the schema (FileMetaData::schema form: the root group first, depth-first) and,
+// per row group, one ColumnData per leaf column in schema order, with the levels the leaf's
+// maxima call for. The writer cuts each column chunk into data pages (v1) of about
+// WriterOptions::data_page_size bytes, encodes values with a dictionary (RLE_DICTIONARY, the
+// dictionary PLAIN in a dictionary page) while the dictionary stays under
+// WriterOptions::dictionary_page_limit bytes, and falls back to PLAIN for the rest of the chunk
+// (booleans are always PLAIN), compresses each page with the codec, and records chunk statistics
+// (null_count, min_value / max_value in the column's sort order, with TYPE_ORDER in
+// column_orders; NaN never a bound; -0.0 written as a zero min and +0.0 as a zero max; no bounds
+// when there are no non-NaN values; byte-array bounds not truncated).
+//
+// Output goes through a sink function, in order, each byte once (the file backend writes to a
+// temp file that it renames; see file_io.hpp). The writer never seeks.
+//
+// Errors: Error(kInvalidArgument) for input that does not match the schema (a column count,
+// level or value count that disagrees, a level above its maximum, a FIXED_LEN_BYTE_ARRAY value of
+// the wrong length), naming the column; the sink's own errors pass through. After an error the
+// output is incomplete and the writer unusable.
+//
+// Thread-safety: a writer is used by one thread at a time.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "formats/parquet/parquet_column.hpp"
+#include "formats/parquet/parquet_metadata.hpp"
+
+namespace dkdata::internal::parquet {
+
+struct WriterOptions {
+  CompressionCodec codec = CompressionCodec::kSnappy;
+  int compression_level = 0;  // 0: the codec's default (see parquet_codecs.hpp)
+  bool dictionary = true;
+  std::size_t dictionary_page_limit = std::size_t{1} << 20;  // bytes of PLAIN dictionary values
+  std::size_t data_page_size = std::size_t{1} << 20;         // bytes of encoded values per page
+  bool statistics = true;
+  std::string created_by = "dkdata";
+  std::vector<KeyValue> key_value_metadata;  // written in the footer
+};
+
+class ParquetWriter {
+ public:
+  using Sink = std::function<void(std::string_view bytes)>;
+
+  // Writes the leading magic through sink. schema is validated (SchemaLeaves) and kept.
+  ParquetWriter(std::vector<SchemaElement> schema, WriterOptions options, Sink sink);
+  ~ParquetWriter();
+  ParquetWriter(const ParquetWriter&) = delete;
+  ParquetWriter& operator=(const ParquetWriter&) = delete;
+
+  // The schema's leaf columns (the order WriteRowGroup takes their data in).
+  const std::vector<LeafColumn>& leaves() const;
+
+  // Writes one row group of num_rows rows: columns[i] is leaf i's data. A row group of 0 rows is
+  // written like any other (readers accept it).
+  void WriteRowGroup(std::span<const ColumnData> columns, std::int64_t num_rows);
+
+  // Writes the footer and the trailing magic. Call once, last.
+  void Finish();
+
+  // Bytes written so far.
+  std::uint64_t bytes_written() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace dkdata::internal::parquet
