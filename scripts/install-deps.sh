@@ -20,6 +20,7 @@ apt_packages=(
   build-essential cmake ninja-build pkg-config git
   libsimdjson-dev libfmt-dev libcli11-dev libyaml-cpp-dev
   libsqlite3-dev zlib1g-dev libzstd-dev libcurl4-openssl-dev libpugixml-dev libssl-dev
+  libsnappy-dev liblz4-dev
   postgresql libpq-dev
   default-jre-headless maven unzip curl
   libgtest-dev libgmock-dev libbenchmark-dev
