@@ -4,13 +4,17 @@
 // The caller gives the schema (FileMetaData::schema form: the root group first, depth-first) and,
 // per row group, one ColumnData per leaf column in schema order, with the levels the leaf's
 // maxima call for. The writer cuts each column chunk into data pages (v1) of about
-// WriterOptions::data_page_size bytes, encodes values with a dictionary (RLE_DICTIONARY, the
-// dictionary PLAIN in a dictionary page) while the dictionary stays under
-// WriterOptions::dictionary_page_limit bytes, and falls back to PLAIN for the rest of the chunk
-// (booleans are always PLAIN), compresses each page with the codec, and records chunk statistics
+// WriterOptions::data_page_size bytes (values counted at their PLAIN size, a null slot as one
+// byte; a page of a repeated column always starts a row), encodes values with a dictionary
+// (RLE_DICTIONARY, the dictionary PLAIN in a dictionary page) while the dictionary stays under
+// WriterOptions::dictionary_page_limit bytes and is worth it (dictionary and indices smaller than
+// the same values PLAIN), and falls back to PLAIN for the rest of the chunk (no dictionary page
+// at all when the first page with values already falls back, e.g. unique ids; BOOLEAN and INT96
+// are always PLAIN), compresses each page with the codec, and records chunk statistics
 // (null_count, min_value / max_value in the column's sort order, with TYPE_ORDER in
 // column_orders; NaN never a bound; -0.0 written as a zero min and +0.0 as a zero max; no bounds
-// when there are no non-NaN values; byte-array bounds not truncated).
+// when there are no non-NaN values, nor for INT96, INTERVAL and FLOAT16; nan_count for FLOAT and
+// DOUBLE; byte-array bounds not truncated). FileMetaData.version is 1, as parquet.thrift asks.
 //
 // Output goes through a sink function, in order, each byte once (the file backend writes to a
 // temp file that it renames; see file_io.hpp). The writer never seeks.
