@@ -8,6 +8,7 @@
 #include "dkdata/errors.hpp"
 #include "dkdata/factory.hpp"
 #include "dkdata/json.hpp"
+#include "dkdata/parquet.hpp"
 #include "dkdata/query.hpp"
 #include "dkdata/record.hpp"
 #include "dkdata/value.hpp"

@@ -363,6 +363,34 @@ c,"Cid, ""the kid"""'
 dk export /nonexistent-dir/x.jsonl
 expect_rc "export: unwritable file" 1
 
+# Parquet: export by the file name, import back the same records.
+dks <<'EOF'
+import small.jsonl
+export p1.parquet
+export p2.pq --compression zstd -q "age > 30"
+EOF
+expect_rc "export parquet" 0
+expect_has "export parquet reports the count" "$ERR" "exported 4 records to p1.parquet"
+expect_eq "a Parquet file starts with PAR1" "$(head -c 4 p1.parquet)" "PAR1"
+dks <<'EOF'
+import p1.parquet
+export e4.jsonl
+EOF
+expect_rc "import parquet" 0
+if cmp -s e1.jsonl e4.jsonl; then pass; else fail "Parquet round trip: same records" "$(diff e1.jsonl e4.jsonl)"; fi
+dks <<'EOF'
+import p2.pq
+count
+EOF
+expect_eq "export parquet with a query, --compression zstd" "$OUT" "2"
+dk export - --format parquet
+expect_rc "export parquet to stdout is refused" 1
+expect_has "export parquet to stdout: why" "$ERR" "Parquet cannot be written to stdout"
+printf 'PAR1 not really' >bad.parquet
+dk import bad.parquet
+expect_rc "import of a file that is not Parquet" 1
+expect_has "import of a bad Parquet file names it" "$ERR" "bad.parquet"
+
 # ---- The sample data ----
 
 dks <<EOF

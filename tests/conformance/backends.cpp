@@ -150,6 +150,7 @@ std::vector<BackendContext> MakeBackends() {
         {"file_tsv", ".tsv", false},
         {"file_tsv_gz", ".tsv.gz", false},
         {"file_tsv_zst", ".tsv.zst", false},
+        {"file_parquet", ".parquet", false},
     };
     for (const FileVariant& variant : variants) {
       BackendContext file;

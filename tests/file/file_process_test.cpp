@@ -140,6 +140,9 @@ TEST(FileProcessTest, KilledWritersLoseNothingAcknowledgedJsonl) {
 TEST(FileProcessTest, KilledWritersLoseNothingAcknowledgedCsv) {
   CrashAndCheck(".csv");
 }
+TEST(FileProcessTest, KilledWritersLoseNothingAcknowledgedParquet) {
+  CrashAndCheck(".parquet");
+}
 
 void IncrementConcurrently(const std::string& extension) {
   const fs::path folder = FreshFolder("increment" + extension);

@@ -11,6 +11,7 @@
 
 #include "dkdata/diagnostics.hpp"
 #include "dkdata/dkdata.hpp"
+#include "dkdata/parquet.hpp"
 
 namespace dkdata {
 namespace {
@@ -65,7 +66,8 @@ Record Person(const std::string& id, std::int64_t age) {
 }
 
 TEST_F(FileStoreTest, EveryFormatKeepsRecordsAndVersionsAcrossOpens) {
-  for (const char* name : {"a.jsonl", "a.jsonl.gz", "a.json", "a.json.zst", "a.csv", "a.tsv.gz"}) {
+  for (const char* name : {"a.jsonl", "a.jsonl.gz", "a.json", "a.json.zst", "a.csv", "a.tsv.gz",
+                           "a.parquet", "a.pq"}) {
     SCOPED_TRACE(name);
     {
       auto db = Open(name);
@@ -95,6 +97,39 @@ TEST_F(FileStoreTest, WholeFileFormatsAreCompleteAfterCloseAndLeaveNoJournal) {
   EXPECT_NE(text.find("\"a\""), std::string::npos) << text;
 }
 
+TEST_F(FileStoreTest, AParquetStoreIsAParquetFileOtherToolsRead) {
+  {
+    auto db = Open("people.parquet", Object{{"compression", Value("zstd")}});
+    // A new store is already a valid file of no rows (an empty file is not Parquet).
+    EXPECT_TRUE(ReadParquet(Path("people.parquet")).empty());
+    db->Create(Person("a", 1));
+    db->Create(Person("b", 2));
+    db->Close();
+  }
+  const std::vector<Record> records = ReadParquet(Path("people.parquet"));
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(*records[0].id(), "a");
+  EXPECT_EQ(records[1].Get("age")->AsInt(), 2);
+  EXPECT_EQ(records[1].version(), 1u);
+  // A Parquet file written elsewhere (here by the library, without ids) opens as a store: ids come
+  // from an `id` field, else the row's position.
+  std::vector<Record> plain = {Record{{"id", "k1"}, {"x", 1}}, Record{{"x", 2}}};
+  WriteParquet(Path("plain.parquet"), plain);
+  auto db = Open("plain.parquet");
+  EXPECT_EQ(db->Count(), 2u);
+  EXPECT_TRUE(db->Exists("k1"));
+  EXPECT_TRUE(db->Exists("2"));
+}
+
+TEST_F(FileStoreTest, AParquetPathWithAWholeFileCompressionIsRefused) {
+  try {
+    Open("x.parquet.gz");
+    FAIL() << "x.parquet.gz opened";
+  } catch (const Error& error) {
+    EXPECT_NE(std::string(error.what()).find("compression"), std::string::npos) << error.what();
+  }
+}
+
 TEST_F(FileStoreTest, JsonlWritesAppendInsteadOfRewriting) {
   auto db = Open("log.jsonl");
   db->Create(Person("a", 1));
@@ -108,7 +143,7 @@ TEST_F(FileStoreTest, JsonlWritesAppendInsteadOfRewriting) {
 }
 
 TEST_F(FileStoreTest, AnEmptyFileIsAnEmptyStore) {
-  for (const char* name : {"e.jsonl", "e.json", "e.csv"}) {
+  for (const char* name : {"e.jsonl", "e.json", "e.csv", "e.parquet"}) {
     WriteFile(Path(name), "");
     EXPECT_EQ(Open(name)->Count(), 0u) << name;
   }
@@ -303,7 +338,7 @@ TEST_F(FileStoreTest, ThreadsLoadACsvStoreExactlyAsOneThreadDoes) {
 TEST_F(FileStoreTest, BinaryGarbageIsAClearErrorNotACrash) {
   std::string garbage(4096, '\0');
   for (std::size_t i = 0; i < garbage.size(); ++i) garbage[i] = static_cast<char>(i * 131 + 7);
-  for (const char* name : {"g.jsonl", "g.json", "g.csv", "g.jsonl.gz", "g.json.zst"}) {
+  for (const char* name : {"g.jsonl", "g.json", "g.csv", "g.jsonl.gz", "g.json.zst", "g.parquet"}) {
     WriteFile(Path(name), garbage + "\n" + garbage);
     EXPECT_THROW(Open(name)->Count(), Error) << name;
   }

@@ -13,6 +13,7 @@
 #include "dkdata/database.hpp"
 #include "dkdata/errors.hpp"
 #include "dkdata/json.hpp"
+#include "dkdata/parquet.hpp"
 #include "output.hpp"
 
 namespace dkdata::cli {
@@ -145,7 +146,8 @@ int RunCount(Session& session, const QueryOptions& options) {
 
 struct ExportOptions {
   std::string file = "-";
-  std::string format = "jsonl";
+  std::string format;       // "": parquet for .parquet / .pq files, else jsonl
+  std::string compression;  // Parquet's page codec ("": snappy)
   QueryOptions query;
 };
 
@@ -183,18 +185,41 @@ std::size_t ExportJsonLines(Session& session, const Query& query, RecordFormat f
   return count;
 }
 
+// Writes the records as Parquet, atomically: a failed export leaves an existing file as it was.
+int ExportParquet(Session& session, const Query& query, const ExportOptions& options) {
+  if (options.file == "-") {
+    throw Error(ErrorCode::kInvalidArgument,
+                "export --format parquet needs a file: Parquet cannot be written to stdout");
+  }
+  const std::vector<Record> records = session.db().Search(query);
+  ParquetWriteOptions write;
+  if (!options.compression.empty()) write.compression = options.compression;
+  WriteParquet(options.file, records, write);
+  std::cerr << "exported " << RecordCount(records.size()) << " to " << options.file << '\n';
+  return kExitOk;
+}
+
 int RunExport(Session& session, const ExportOptions& options) {
   const Query query = BuildQuery(options.query);
+  std::string format = options.format;
+  if (format.empty()) {
+    format =
+        options.file.ends_with(".parquet") || options.file.ends_with(".pq") ? "parquet" : "jsonl";
+  }
+  if (format == "parquet") return ExportParquet(session, query, options);
+  if (!options.compression.empty()) {
+    throw Error(ErrorCode::kInvalidArgument, "--compression is for --format parquet only");
+  }
   ExportTarget target(options.file);
   std::size_t count = 0;
-  if (options.format == "csv") {
+  if (format == "csv") {
     const std::vector<Record> records = session.db().Search(query);
     WriteCsv(target.Stream(), records);
     count = records.size();
   } else {
-    const RecordFormat format =
-        options.format == "structured" ? RecordFormat::kStructured : RecordFormat::kFlat;
-    count = ExportJsonLines(session, query, format, target.Stream());
+    const RecordFormat record_format =
+        format == "structured" ? RecordFormat::kStructured : RecordFormat::kFlat;
+    count = ExportJsonLines(session, query, record_format, target.Stream());
   }
   target.Finish();
   if (options.file != "-")
@@ -366,16 +391,28 @@ void AddCountCommand(CLI::App& app, Action& action) {
 
 void AddExportCommand(CLI::App& app, Action& action) {
   auto options = std::make_shared<ExportOptions>();
-  CLI::App* command = app.add_subcommand("export", "Write records to a file as JSON lines or CSV");
+  CLI::App* command =
+      app.add_subcommand("export", "Write records to a file as JSON lines, CSV or Parquet");
   command->add_option("FILE", options->file, "Output file, or - for stdout (the default)")
       ->type_name("");
   command->add_option("-q,--query", options->query.text, "Query text selecting what to export");
   AddQueryFlags(*command, options->query);
-  command->add_option("--format", options->format, "jsonl (flat, the default), structured or csv")
+  command
+      ->add_option(
+          "--format", options->format,
+          "jsonl (flat, the default), structured, csv or parquet (the default for .parquet "
+          "and .pq files)")
       ->type_name("FORMAT")
-      ->check(CLI::IsMember({"jsonl", "structured", "csv"}));
-  command->footer("The flat and structured JSON lines both import back with `dkdata import`.\n\n" +
-                  std::string(kQueryLanguageHelp) + "\n" + std::string(kQueryFlagsHelp));
+      ->check(CLI::IsMember({"jsonl", "structured", "csv", "parquet"}));
+  command
+      ->add_option("--compression", options->compression,
+                   "Parquet pages: snappy (the default), zstd, gzip, lz4 or none")
+      ->type_name("CODEC")
+      ->check(CLI::IsMember({"snappy", "zstd", "gzip", "lz4", "none"}));
+  command->footer(
+      "The flat and structured JSON lines and Parquet files all import back with\n"
+      "`dkdata import`.\n\n" +
+      std::string(kQueryLanguageHelp) + "\n" + std::string(kQueryFlagsHelp));
   OnChosen(*command, action, options, RunExport);
 }
 

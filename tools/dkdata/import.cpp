@@ -15,6 +15,7 @@
 #include "dkdata/database.hpp"
 #include "dkdata/errors.hpp"
 #include "dkdata/json.hpp"
+#include "dkdata/parquet.hpp"
 #include "output.hpp"
 
 namespace dkdata::cli {
@@ -24,6 +25,7 @@ constexpr std::size_t kErrorsShown = 10;
 
 struct ImportOptions {
   std::string file;
+  std::string format;  // "" (from the file name), "jsonl" or "parquet"
   bool continue_on_error = false;
   bool upsert = false;
   std::size_t batch_size = 1000;
@@ -188,9 +190,31 @@ int WriteEach(Session& session, ParsedInput input, const ImportOptions& options)
   return failed == 0 ? kExitOk : kExitFailed;
 }
 
+bool IsParquetName(const std::string& file) {
+  return file.ends_with(".parquet") || file.ends_with(".pq");
+}
+
+// The rows of a Parquet file as records; "lines" are the row numbers (1-based). A file that is not
+// valid Parquet fails as a whole: its errors name the row group, column and page, not a row.
+ParsedInput ReadParquetInput(const std::string& file) {
+  if (file == "-") {
+    throw Error(ErrorCode::kInvalidArgument,
+                "import --format parquet needs a file: Parquet cannot be read from stdin");
+  }
+  ParsedInput parsed;
+  ReadParquet(file, ParquetReadOptions{}, [&](Record& record) {
+    parsed.records.push_back(std::move(record));
+    parsed.lines.push_back(parsed.records.size());
+  });
+  return parsed;
+}
+
 int RunImport(Session& session, const ImportOptions& options) {
   const std::string name = InputName(options.file);
-  ParsedInput input = ParseJsonLines(ReadInput(session, options.file), name);
+  const bool parquet =
+      options.format == "parquet" || (options.format.empty() && IsParquetName(options.file));
+  ParsedInput input = parquet ? ReadParquetInput(options.file)
+                              : ParseJsonLines(ReadInput(session, options.file), name);
   if (options.continue_on_error) return WriteEach(session, std::move(input), options);
   if (!input.errors.empty()) {
     PrintErrors(input.errors);
@@ -206,10 +230,16 @@ int RunImport(Session& session, const ImportOptions& options) {
 
 void AddImportCommand(CLI::App& app, Action& action) {
   auto options = std::make_shared<ImportOptions>();
-  CLI::App* command = app.add_subcommand("import", "Store the records of a JSON lines file");
+  CLI::App* command =
+      app.add_subcommand("import", "Store the records of a JSON lines or Parquet file");
   command->add_option("FILE", options->file, "JSON lines file (flat or structured records), or -")
       ->type_name("")
       ->required();
+  command
+      ->add_option("--format", options->format,
+                   "jsonl or parquet (default: parquet for .parquet and .pq files, else jsonl)")
+      ->type_name("FORMAT")
+      ->check(CLI::IsMember({"jsonl", "parquet"}));
   command->add_flag("--continue-on-error", options->continue_on_error,
                     "Import the valid lines, report the others (exit 1 if any failed)");
   command->add_flag("--upsert", options->upsert,
@@ -221,7 +251,10 @@ void AddImportCommand(CLI::App& app, Action& action) {
   command->footer(
       "One record per line; blank lines are ignored. Without --continue-on-error a malformed\n"
       "line is reported as FILE:LINE:COLUMN: message and nothing is imported. Without --upsert\n"
-      "a record whose id is stored already fails the import (already exists).");
+      "a record whose id is stored already fails the import (already exists).\n"
+      "A Parquet file's columns become fields (its __id__ column the ids; "
+      "docs/parquet-format.md);\n"
+      "its row numbers stand for the line numbers in messages.");
   command->callback([&action, options] {
     action = [options](Session& session) { return RunImport(session, *options); };
   });

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
@@ -23,10 +24,19 @@ constexpr std::string_view kBackend = "file";
 
 // Every key the backend takes, in the order of its README's table. schema, vector_enabled and
 // vector_metric are the reference's and change nothing here yet.
-constexpr std::string_view kOptionKeys[] = {
-    "path",         "format",  "compression",          "sync",
-    "lock_timeout", "salvage", "compaction_threshold", "column_types",
-    "threads",      "schema",  "vector_enabled",       "vector_metric"};
+constexpr std::string_view kOptionKeys[] = {"path",
+                                            "format",
+                                            "compression",
+                                            "sync",
+                                            "lock_timeout",
+                                            "salvage",
+                                            "compaction_threshold",
+                                            "column_types",
+                                            "threads",
+                                            "row_group_size",
+                                            "schema",
+                                            "vector_enabled",
+                                            "vector_metric"};
 
 constexpr OptionReader kReader(kBackend, kOptionKeys);
 
@@ -35,7 +45,23 @@ std::optional<FileFormat> ParseFormat(std::string_view name) {
   if (name == "jsonl" || name == "ndjson") return FileFormat::kJsonl;
   if (name == "csv") return FileFormat::kCsv;
   if (name == "tsv") return FileFormat::kTsv;
+  if (name == "parquet" || name == "pq") return FileFormat::kParquet;
   return std::nullopt;
+}
+
+// The page codec of a Parquet store, by the `compression` option's value.
+parquet::CompressionCodec ParseParquetCodec(std::string_view name) {
+  std::string lower(name);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower == "snappy") return parquet::CompressionCodec::kSnappy;
+  if (lower == "zstd" || lower == "zst") return parquet::CompressionCodec::kZstd;
+  if (lower == "gzip" || lower == "gz") return parquet::CompressionCodec::kGzip;
+  if (lower == "lz4" || lower == "lz4_raw") return parquet::CompressionCodec::kLz4Raw;
+  if (lower == "none" || lower == "uncompressed" || lower.empty()) {
+    return parquet::CompressionCodec::kUncompressed;
+  }
+  kReader.Fail("compression", "is '" + std::string(name) +
+                                  "'; a Parquet store takes snappy, zstd, gzip, lz4 or none");
 }
 
 std::string Extension(std::string_view path) {
@@ -70,6 +96,8 @@ std::string_view FileFormatName(FileFormat format) {
       return "csv";
     case FileFormat::kTsv:
       return "tsv";
+    case FileFormat::kParquet:
+      return "parquet";
   }
   return "jsonl";
 }
@@ -125,48 +153,58 @@ FileOptions ParseFileOptions(const Object& options) {
         kReader.Fail(key, "must be a whole number from 0 (the machine's cores) to 256");
       }
       out.threads = static_cast<unsigned>(threads);
+    } else if (key == "row_group_size") {
+      const double rows = kReader.Number(key, value);
+      if (!(rows >= 1 && rows <= 1e9) ||
+          rows != static_cast<double>(static_cast<std::int64_t>(rows))) {
+        kReader.Fail(key, "must be a whole number of rows from 1 to 1000000000");
+      }
+      out.row_group_size = static_cast<std::size_t>(rows);
     } else if (!kReader.ReferenceSharedKey(key, value)) {
       kReader.Unknown(key);
     }
   }
-  if (compression_name) {
-    const auto compression = ParseCompressionName(*compression_name);
-    if (!compression) {
-      kReader.Fail("compression", "is '" + *compression_name + "'; use gzip, zstd or none");
-    }
-    out.compression = *compression;
-  }
   if (format_name) {
     const auto format = ParseFormat(*format_name);
     if (!format) {
-      kReader.Fail("format",
-                   "is '" + *format_name +
-                       "'; use json, jsonl, csv or tsv (parquet comes with its own issue)");
+      kReader.Fail("format", "is '" + *format_name + "'; use json, jsonl, csv, tsv or parquet");
     }
     out.format = *format;
   }
   if (out.path.empty()) {
     out.temporary = true;  // OpenFileDatabase picks the file
     if (!format_name) out.format = FileFormat::kJsonl;
-    return out;
-  }
-  // What the name says, unless the options said otherwise: "people.csv.gz" is gzip'd CSV.
-  if (!compression_name) out.compression = CompressionFromPath(out.path);
-  if (!format_name) {
-    const std::string extension = Extension(out.compression == CompressionFromPath(out.path)
-                                                ? StripCompressionExtension(out.path)
-                                                : std::string_view(out.path));
-    const auto format = ParseFormat(extension);
-    if (!format) {
-      if (extension == "parquet" || extension == "pq") {
-        kReader.Fail("path", "is '" + out.path + "': Parquet is not supported yet",
-                     ErrorCode::kUnsupported);
+  } else {
+    // What the name says, unless the options said otherwise: "people.csv.gz" is gzip'd CSV.
+    if (!compression_name) out.compression = CompressionFromPath(out.path);
+    if (!format_name) {
+      const std::string extension = Extension(out.compression == CompressionFromPath(out.path)
+                                                  ? StripCompressionExtension(out.path)
+                                                  : std::string_view(out.path));
+      const auto format = ParseFormat(extension);
+      if (!format) {
+        kReader.Fail("path", "is '" + out.path +
+                                 "': cannot tell its format from its name; give the option "
+                                 "format: json, jsonl, csv, tsv or parquet");
       }
-      kReader.Fail("path", "is '" + out.path +
-                               "': cannot tell its format from its name; give the option format: "
-                               "json, jsonl, csv or tsv");
+      out.format = *format;
     }
-    out.format = *format;
+  }
+  if (out.format == FileFormat::kParquet) {
+    // A Parquet file is compressed inside, page by page: `compression` names the pages' codec.
+    if (!compression_name && out.compression != Compression::kNone) {
+      kReader.Fail("path", "is '" + out.path +
+                               "': a Parquet file is compressed inside, page by page (the option "
+                               "compression: snappy, zstd, gzip, lz4 or none), not as a whole");
+    }
+    out.compression = Compression::kNone;
+    if (compression_name) out.parquet_codec = ParseParquetCodec(*compression_name);
+  } else if (compression_name) {
+    const auto compression = ParseCompressionName(*compression_name);
+    if (!compression) {
+      kReader.Fail("compression", "is '" + *compression_name + "'; use gzip, zstd or none");
+    }
+    out.compression = *compression;
   }
   return out;
 }

@@ -25,10 +25,11 @@
 #include "dkdata/database.hpp"
 #include "dkdata/value.hpp"
 #include "formats/compression.hpp"
+#include "formats/parquet/parquet_metadata.hpp"
 
 namespace dkdata::internal {
 
-enum class FileFormat : std::uint8_t { kJson, kJsonl, kCsv, kTsv };
+enum class FileFormat : std::uint8_t { kJson, kJsonl, kCsv, kTsv, kParquet };
 std::string_view FileFormatName(FileFormat format);
 
 // When writes reach the disk (see README.md for what each promises).
@@ -53,12 +54,15 @@ struct FileOptions {
   bool salvage = false;
   // Threads that read a JSONL store's lines when a call reads the file; 0: the machine's cores.
   unsigned threads = 0;
+  // Parquet: the codec of the pages (the `compression` option) and the rows of a row group.
+  parquet::CompressionCodec parquet_codec = parquet::CompressionCodec::kSnappy;
+  std::size_t row_group_size = std::size_t{1} << 17;
   // CSV/TSV: types for the columns of a plain file, by column name.
   std::map<std::string, FieldType, std::less<>> column_types;
 };
 
 // Validates and converts the backend's options without touching the file system; throws
-// Error(kInvalidArgument) naming a bad key (Error(kUnsupported) for a Parquet path). Without a
+// Error(kInvalidArgument) naming a bad key. Without a
 // path, the options say temporary and leave path empty: OpenFileDatabase picks the file.
 FileOptions ParseFileOptions(const Object& options);
 

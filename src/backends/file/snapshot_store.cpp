@@ -14,6 +14,7 @@
 #include "dkdata/json.hpp"
 #include "formats/compression.hpp"
 #include "formats/csv.hpp"
+#include "formats/parquet/parquet_records.hpp"
 
 namespace dkdata::internal {
 
@@ -130,12 +131,18 @@ void SnapshotStore::LoadBase() {
       auto out = OutputStream::ToFd(writer.fd(), options_.compression, options_.path);
       out->Write("{}\n");
       out->Finish();
+    } else if (options_.format == FileFormat::kParquet) {
+      WriteParquetStore(writer.fd(), {});  // an empty file is not Parquet: write one of no rows
     }
     writer.Commit();
     base_ = IdentifyPath(options_.path);
     return;
   }
   if (base_.size == 0) return;  // an empty file is an empty store
+  if (options_.format == FileFormat::kParquet) {
+    LoadParquet();
+    return;
+  }
   auto in = InputStream::Open(options_.path, options_.compression);
   MemoryDatabase& image = *image_;
   // Records go into the image in batches (MemoryDatabase::RestoreBatch); a delete, or the end,
@@ -168,6 +175,8 @@ void SnapshotStore::LoadBase() {
     }
   };
   switch (options_.format) {
+    case FileFormat::kParquet:
+      break;  // read by LoadParquet()
     case FileFormat::kJsonl: {
       LogLineInfo info;
       auto report = SalvageReporter(options_.path);
@@ -393,6 +402,47 @@ void SnapshotStore::MaybeFold() {
   Fold();
 }
 
+void SnapshotStore::LoadParquet() {
+  const parquet::ParquetFileReader reader = parquet::ParquetFileReader::Open(options_.path);
+  parquet::RecordReadOptions read;
+  read.threads = options_.threads;
+  constexpr std::size_t kRestoreBatch = 256;
+  std::vector<MemoryDatabase::RestoreItem> pending(kRestoreBatch);
+  std::size_t pending_count = 0;
+  std::uint64_t position = 0;
+  parquet::ReadParquetRecords(reader, read, [&](Record& record) {
+    ++position;
+    MemoryDatabase::RestoreItem& item = pending[pending_count++];
+    if (record.id()) {
+      item.id.assign(*record.id());
+    } else if (auto resolved = record.ResolveId()) {
+      item.id = std::move(*resolved);
+    } else {
+      item.id = std::to_string(position);  // as a CSV row without an id: its position
+    }
+    item.version = record.version() == 0 ? 1 : record.version();
+    std::swap(item.record, record);
+    if (pending_count == kRestoreBatch) {
+      image_->RestoreBatch(std::span(pending.data(), pending_count));
+      pending_count = 0;
+    }
+  });
+  image_->RestoreBatch(std::span(pending.data(), pending_count));
+}
+
+void SnapshotStore::WriteParquetStore(int fd, const std::vector<Record>& records) {
+  std::vector<const Record*> pointers;
+  pointers.reserve(records.size());
+  for (const Record& record : records) pointers.push_back(&record);
+  parquet::RecordWriteOptions write;
+  write.writer.codec = options_.parquet_codec;
+  write.row_group_rows = options_.row_group_size;
+  // The writer's output goes out in pieces of about kChunk bytes.
+  auto out = OutputStream::ToFd(fd, Compression::kNone, options_.path);
+  parquet::WriteParquetRecords(pointers, write, [&](std::string_view bytes) { out->Write(bytes); });
+  out->Finish();
+}
+
 void SnapshotStore::Fold() {
   const bool sync = options_.sync != SyncMode::kNone;
   const std::vector<Record> records = image_->Search(Query());
@@ -435,6 +485,9 @@ void SnapshotStore::Fold() {
         WriteCsvRecords(*out, CsvOptionsFor(options_), pointers);
         break;
       }
+      case FileFormat::kParquet:
+        WriteParquetStore(writer.fd(), records);
+        break;
     }
     out->Write(text);
     out->Finish();

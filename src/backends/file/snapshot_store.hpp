@@ -1,5 +1,5 @@
-// src/backends/file/snapshot_store.hpp: the engine of whole-file stores (JSON, CSV, TSV) and of
-// compressed JSONL: a memory image of the records, a journal of writes beside the file
+// src/backends/file/snapshot_store.hpp: the engine of whole-file stores (JSON, CSV, TSV, Parquet)
+// and of compressed JSONL: a memory image of the records, a journal of writes beside the file
 // ("<path>.journal", a record log), and atomic rewrites of the file that fold the journal in.
 // See file_database.hpp for the contract.
 #pragma once
@@ -41,6 +41,9 @@ class SnapshotStore final : public FileStore {
 
   void Reload();
   void LoadBase();
+  void LoadParquet();
+  // Writes records to fd as a Parquet file.
+  void WriteParquetStore(int fd, const std::vector<Record>& records);
   void ScanJournal(std::uint64_t offset);
   void ApplyJournalLine(std::string_view text, const LogLineInfo& info);
   void MaybeFold();

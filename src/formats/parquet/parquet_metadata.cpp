@@ -391,6 +391,9 @@ void ValidateColumnChunk(const ColumnChunk& chunk, const LeafColumn& leaf,
                              std::to_string(footer_start) + ")");
     }
   };
+  // A chunk of no values may have no data page at all (pyarrow's zero-row files: only an empty
+  // dictionary page, data_page_offset 0); there is nothing to read in it.
+  if (meta.num_values == 0 && meta.data_page_offset == 0) return;
   in_data_area(meta.data_page_offset, "data_page_offset");
   std::int64_t chunk_start = meta.data_page_offset;
   // Some writers put 0 for "no dictionary page"; 0 is never a page (the magic is there).
@@ -1124,37 +1127,48 @@ void ValidateFileMetaData(const FileMetaData& metadata, std::uint64_t footer_sta
   }
 }
 
-FileMetaData ReadFooter(std::string_view file_bytes, std::string_view file_name) {
+std::uint32_t CheckFrame(std::string_view head, std::string_view tail, std::uint64_t file_size,
+                         std::string_view file_name) {
   constexpr std::size_t kMagicBytes = kParquetMagic.size();
-  constexpr std::size_t kLengthBytes = 4;
-  constexpr std::size_t kFrameBytes = 2 * kMagicBytes + kLengthBytes;
-  const std::size_t size = file_bytes.size();
-  if (size < kFrameBytes) {
-    Invalid(file_name, "file of " + std::to_string(size) + " bytes is too small to be Parquet (" +
-                           std::to_string(kFrameBytes) + " bytes at least)");
+  if (file_size < kFrameBytes || head.size() < kMagicBytes || tail.size() < kFrameBytes - 4) {
+    Invalid(file_name, "file of " + std::to_string(file_size) +
+                           " bytes is too small to be Parquet (" + std::to_string(kFrameBytes) +
+                           " bytes at least)");
   }
-  const std::string_view trailing_magic = file_bytes.substr(size - kMagicBytes);
+  const std::string_view trailing_magic = tail.substr(tail.size() - kMagicBytes);
   if (trailing_magic == "PARE") {
     Unsupported(file_name, "encrypted footer (magic \"PARE\") is not supported");
   }
-  if (file_bytes.substr(0, kMagicBytes) != kParquetMagic) {
+  if (head.substr(0, kMagicBytes) != kParquetMagic) {
     Invalid(file_name, "does not start with the Parquet magic \"PAR1\"");
   }
   if (trailing_magic != kParquetMagic) {
     Invalid(file_name, "does not end with the Parquet magic \"PAR1\" (truncated, or not Parquet)");
   }
   const std::uint32_t footer_length =
-      ReadLittleEndian32(file_bytes.substr(size - kMagicBytes - kLengthBytes, kLengthBytes));
-  if (footer_length > size - kFrameBytes) {
+      ReadLittleEndian32(tail.substr(tail.size() - kMagicBytes - 4, 4));
+  if (footer_length > file_size - kFrameBytes) {
     Invalid(file_name, "footer length " + std::to_string(footer_length) +
-                           " is past the start of the file (size " + std::to_string(size) + ")");
+                           " is past the start of the file (size " + std::to_string(file_size) +
+                           ")");
   }
-  const std::size_t footer_start = size - kMagicBytes - kLengthBytes - footer_length;
-  CompactReader reader(file_bytes.substr(footer_start, footer_length),
-                       std::string(file_name) + ": footer", footer_start);
+  return footer_length;
+}
+
+FileMetaData ParseFooter(std::string_view footer, std::uint64_t footer_start,
+                         std::string_view file_name) {
+  CompactReader reader(footer, std::string(file_name) + ": footer", footer_start);
   FileMetaData metadata = DecodeFileMetaData(reader);
   ValidateFileMetaData(metadata, footer_start, file_name);
   return metadata;
+}
+
+FileMetaData ReadFooter(std::string_view file_bytes, std::string_view file_name) {
+  const std::size_t size = file_bytes.size();
+  const std::uint32_t footer_length =
+      CheckFrame(file_bytes, file_bytes.substr(size < 8 ? 0 : size - 8), size, file_name);
+  const std::size_t footer_start = size - 8 - footer_length;
+  return ParseFooter(file_bytes.substr(footer_start, footer_length), footer_start, file_name);
 }
 
 }  // namespace dkdata::internal::parquet

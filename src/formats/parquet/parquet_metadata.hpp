@@ -335,6 +335,16 @@ inline constexpr std::string_view kParquetMagic = "PAR1";
 // little-endian), "PAR1".
 FileMetaData ReadFooter(std::string_view file_bytes, std::string_view file_name);
 
+// The pieces of ReadFooter, for readers that do not hold the whole file. kFrameBytes: the magic at
+// both ends and the footer length. CheckFrame() checks the magic at both ends (head: the file's
+// first bytes, tail: its last 8 or more) and returns the footer length, checked against the file
+// size; ParseFooter() decodes and validates the footer's bytes, which start at footer_start.
+inline constexpr std::size_t kFrameBytes = 12;
+std::uint32_t CheckFrame(std::string_view head, std::string_view tail, std::uint64_t file_size,
+                         std::string_view file_name);
+FileMetaData ParseFooter(std::string_view footer, std::uint64_t footer_start,
+                         std::string_view file_name);
+
 // The validation ReadFooter() does, for metadata read some other way: footer_start is the offset
 // where the FileMetaData begins (column chunks must end before it).
 void ValidateFileMetaData(const FileMetaData& metadata, std::uint64_t footer_start,

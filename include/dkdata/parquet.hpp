@@ -1,0 +1,69 @@
+// dkdata/parquet.hpp: records to and from Parquet files, with dkdata's own reader and writer.
+//
+// Any Parquet file reads as records: each top-level column is a field, a null cell leaves the
+// field absent, and the logical types become values as docs/parquet-format.md says (strings, ints,
+// floats, timestamps, bytes, lists and float vectors, ...). Files dkdata writes keep every record
+// exactly (id in `__id__`, version, metadata, field types, explicit nulls) and are read by
+// pyarrow, pandas, DuckDB and Spark like any other.
+//
+// Errors: Error(kIo) when the file cannot be opened, read or written; Error(kInvalidArgument) for
+// a file that is not valid Parquet, naming the file, row group, column and page of the problem;
+// Error(kUnsupported) for what Parquet allows but dkdata does not read (a struct or map column, a
+// BROTLI page), naming the column.
+//
+// Thread-safety: the functions are reentrant; several threads may read the same file at once.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "dkdata/query.hpp"
+#include "dkdata/record.hpp"
+
+namespace dkdata {
+
+struct ParquetReadOptions {
+  // The fields to read (a dotted path selects its top-level field); empty reads every column. The
+  // other columns' bytes are not read.
+  std::vector<std::string> fields;
+  // Row groups whose min/max statistics show that no row can match are skipped, and the rows of
+  // the others are filtered, so that exactly the matching records are delivered.
+  std::optional<Expr> filter;
+  // Threads decoding the columns of a row group at once; 0: the machine's cores.
+  unsigned threads = 0;
+};
+
+// Calls sink with each record of the file, in the file's order; sink may move from the record.
+void ReadParquet(const std::string& path, const ParquetReadOptions& options,
+                 const std::function<void(Record&)>& sink);
+// Every record of the file.
+std::vector<Record> ReadParquet(const std::string& path, const ParquetReadOptions& options = {});
+
+struct ParquetWriteOptions {
+  // The pages' codec: "snappy" (the default), "zstd", "gzip", "lz4" or "none".
+  std::string compression = "snappy";
+  // 0: the codec's default level (zstd takes its own range, gzip 1..9).
+  int compression_level = 0;
+  // Rows per row group: smaller groups let readers skip more by statistics; larger ones compress
+  // better.
+  std::size_t row_group_size = std::size_t{1} << 17;
+  // Column types by field name, for columns that should not take their type from the values (a
+  // column of only nulls, ints stored as floats, ...). These columns come first, in this order;
+  // a value of another kind is converted (ConvertValue in record.hpp) or is
+  // Error(kInvalidArgument) naming the record and field. Reading the file back gives each field
+  // its own type again, with the converted value (the same value when the conversion is exact,
+  // as int 3 → 3.0 → 3; "2024-05-01" in a datetime column reads back as "2024-05-01T00:00:00Z").
+  std::vector<std::pair<std::string, FieldType>> schema;
+};
+
+// Writes the records as a Parquet file at path, atomically (a temp file beside it, fsynced and
+// renamed over it): a failure leaves any file already there as it was.
+void WriteParquet(const std::string& path, std::span<const Record> records,
+                  const ParquetWriteOptions& options = {});
+
+}  // namespace dkdata

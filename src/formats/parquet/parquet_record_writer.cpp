@@ -1,0 +1,465 @@
+// formats/parquet/parquet_record_writer.cpp: records as Parquet columns (WriteParquetRecords; see
+// parquet_records.hpp and docs/parquet-format.md "Writing").
+#include <cmath>
+#include <deque>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <utility>
+
+#include "core/utf8.hpp"
+#include "dkdata/errors.hpp"
+#include "dkdata/json.hpp"
+#include "formats/parquet/parquet_records.hpp"
+
+namespace dkdata::internal::parquet {
+namespace {
+
+enum class ColumnKind : std::uint8_t {
+  kBool,
+  kInt,
+  kFloat,
+  kString,
+  kBytes,
+  kTimestamp,
+  kVector,
+  kJson
+};
+
+// The value kinds a column of that kind holds as themselves.
+ColumnKind KindFor(ValueKind kind) {
+  switch (kind) {
+    case ValueKind::kBool:
+      return ColumnKind::kBool;
+    case ValueKind::kInt:
+      return ColumnKind::kInt;
+    case ValueKind::kFloat:
+      return ColumnKind::kFloat;
+    case ValueKind::kString:
+      return ColumnKind::kString;
+    case ValueKind::kBytes:
+      return ColumnKind::kBytes;
+    case ValueKind::kTimestamp:
+      return ColumnKind::kTimestamp;
+    case ValueKind::kVector:
+      return ColumnKind::kVector;
+    default:
+      return ColumnKind::kJson;
+  }
+}
+
+// The column kind that stores values of a field type.
+ColumnKind KindFor(FieldType type) {
+  switch (type) {
+    case FieldType::kBoolean:
+      return ColumnKind::kBool;
+    case FieldType::kInteger:
+      return ColumnKind::kInt;
+    case FieldType::kFloat:
+      return ColumnKind::kFloat;
+    case FieldType::kString:
+    case FieldType::kText:
+      return ColumnKind::kString;
+    case FieldType::kBinary:
+      return ColumnKind::kBytes;
+    case FieldType::kDatetime:
+      return ColumnKind::kTimestamp;
+    case FieldType::kVector:
+      return ColumnKind::kVector;
+    case FieldType::kJson:
+    case FieldType::kSparseVector:
+      return ColumnKind::kJson;
+  }
+  return ColumnKind::kJson;
+}
+
+struct WriteColumn {
+  std::string name;
+  std::optional<ColumnKind> kind;  // unset while only nulls were seen
+  bool mixed = false;
+  std::optional<FieldType> declared;  // from RecordWriteOptions::schema
+};
+
+[[noreturn]] void Invalid(std::string message) {
+  throw Error(ErrorCode::kInvalidArgument, std::move(message));
+}
+
+std::string Where(const Record& record, const std::string& field) {
+  return "record '" + record.id().value_or("") + "', field '" + field + "'";
+}
+
+// The value stored for a field in its column: the value itself, or, in a column whose type the
+// schema declares, the value converted to that type.
+Value StoredValue(const Record& record, const Field& field, const WriteColumn& column) {
+  if (!column.declared || *column.kind == ColumnKind::kJson ||
+      KindFor(field.value.kind()) == *column.kind) {
+    return field.value;
+  }
+  Value converted;
+  try {
+    converted = ConvertValue(field.value, *column.declared);
+  } catch (const Error& error) {
+    Invalid(Where(record, field.name) + ": " + error.what());
+  }
+  if (KindFor(converted.kind()) != *column.kind) {
+    Invalid(Where(record, field.name) + ": a " + std::string(ValueKindName(field.value.kind())) +
+            " cannot be stored in a column of type " +
+            std::string(FieldTypeName(*column.declared)));
+  }
+  return converted;
+}
+
+SchemaElement Leaf(std::string name, Type type, FieldRepetitionType repetition) {
+  SchemaElement element;
+  element.name = std::move(name);
+  element.type = type;
+  element.repetition_type = repetition;
+  return element;
+}
+
+void AnnotateString(SchemaElement& element) {
+  element.logical_type = LogicalType{};
+  element.logical_type->kind = LogicalTypeKind::kString;
+  element.converted_type = ConvertedType::kUtf8;
+}
+
+void AnnotateJson(SchemaElement& element) {
+  element.logical_type = LogicalType{};
+  element.logical_type->kind = LogicalTypeKind::kJson;
+  element.converted_type = ConvertedType::kJson;
+}
+
+// The schema elements of one field column (several for a list).
+void AppendSchema(const WriteColumn& column, std::vector<SchemaElement>& schema) {
+  const auto optional = FieldRepetitionType::kOptional;
+  switch (column.mixed || !column.kind ? ColumnKind::kJson : *column.kind) {
+    case ColumnKind::kBool:
+      schema.push_back(Leaf(column.name, Type::kBoolean, optional));
+      return;
+    case ColumnKind::kInt: {
+      SchemaElement element = Leaf(column.name, Type::kInt64, optional);
+      element.logical_type = LogicalType{};
+      element.logical_type->kind = LogicalTypeKind::kInteger;
+      element.logical_type->bit_width = 64;
+      element.logical_type->is_signed = true;
+      element.converted_type = ConvertedType::kInt64;
+      schema.push_back(std::move(element));
+      return;
+    }
+    case ColumnKind::kFloat:
+      schema.push_back(Leaf(column.name, Type::kDouble, optional));
+      return;
+    case ColumnKind::kString: {
+      SchemaElement element = Leaf(column.name, Type::kByteArray, optional);
+      AnnotateString(element);
+      schema.push_back(std::move(element));
+      return;
+    }
+    case ColumnKind::kBytes:
+      schema.push_back(Leaf(column.name, Type::kByteArray, optional));
+      return;
+    case ColumnKind::kTimestamp: {
+      SchemaElement element = Leaf(column.name, Type::kInt64, optional);
+      element.logical_type = LogicalType{};
+      element.logical_type->kind = LogicalTypeKind::kTimestamp;
+      element.logical_type->is_adjusted_to_utc = true;
+      element.logical_type->unit = TimeUnit::kMicros;
+      element.converted_type = ConvertedType::kTimestampMicros;
+      schema.push_back(std::move(element));
+      return;
+    }
+    case ColumnKind::kVector: {
+      // The 3-level LIST form (LogicalTypes.md): optional group (LIST) { repeated group list {
+      // required float element } }.
+      SchemaElement list;
+      list.name = column.name;
+      list.repetition_type = optional;
+      list.num_children = 1;
+      list.logical_type = LogicalType{};
+      list.logical_type->kind = LogicalTypeKind::kList;
+      list.converted_type = ConvertedType::kList;
+      schema.push_back(std::move(list));
+      SchemaElement repeated;
+      repeated.name = "list";
+      repeated.repetition_type = FieldRepetitionType::kRepeated;
+      repeated.num_children = 1;
+      schema.push_back(std::move(repeated));
+      schema.push_back(Leaf("element", Type::kFloat, FieldRepetitionType::kRequired));
+      return;
+    }
+    case ColumnKind::kJson: {
+      SchemaElement element = Leaf(column.name, Type::kByteArray, optional);
+      AnnotateJson(element);
+      schema.push_back(std::move(element));
+      return;
+    }
+  }
+}
+
+// The type a reader detects for a field from its column (before type tags), without copying the
+// value where it is stored as itself.
+FieldType ReadBackType(const Record& record, const Field& field, const WriteColumn& column) {
+  const Value& value = field.value;
+  if (*column.kind == ColumnKind::kJson) {
+    // JSON gives back every kind but these (as ISO-8601 text, base64 text, a list).
+    const bool changes = value.kind() == ValueKind::kTimestamp ||
+                         value.kind() == ValueKind::kBytes || value.kind() == ValueKind::kVector;
+    return DetectFieldType(changes ? ParseJson(ToJson(value)) : value);
+  }
+  if (!column.declared || KindFor(value.kind()) == *column.kind) return DetectFieldType(value);
+  return DetectFieldType(StoredValue(record, field, column));
+}
+
+class RecordColumnsWriter {
+ public:
+  RecordColumnsWriter(std::span<const Record* const> records, const RecordWriteOptions& options,
+                      const ParquetWriter::Sink& sink)
+      : records_(records), options_(options), sink_(sink) {}
+
+  void Write() {
+    PlanColumns();
+    std::vector<SchemaElement> schema(1);
+    schema[0].name = "schema";
+    std::vector<SchemaElement> fields;
+    SchemaElement id =
+        Leaf(std::string(kIdColumn), Type::kByteArray, FieldRepetitionType::kOptional);
+    AnnotateString(id);
+    fields.push_back(std::move(id));
+    std::int32_t top_level = 1;
+    if (has_versions_) {
+      fields.push_back(
+          Leaf(std::string(kVersionColumn), Type::kInt64, FieldRepetitionType::kOptional));
+      ++top_level;
+    }
+    for (const WriteColumn& column : columns_) {
+      AppendSchema(column, fields);
+      ++top_level;
+    }
+    if (has_metadata_) {
+      SchemaElement metadata =
+          Leaf(std::string(kMetadataColumn), Type::kByteArray, FieldRepetitionType::kOptional);
+      AnnotateJson(metadata);
+      fields.push_back(std::move(metadata));
+      ++top_level;
+    }
+    schema[0].num_children = top_level;
+    schema.insert(schema.end(), fields.begin(), fields.end());
+    ParquetWriter writer(std::move(schema), options_.writer, sink_);
+    std::vector<ColumnData> data(writer.leaves().size());
+    const std::size_t group_rows = std::max<std::size_t>(1, options_.row_group_rows);
+    std::size_t start = 0;
+    do {
+      const std::size_t end = std::min(records_.size(), start + group_rows);
+      FillRowGroup(start, end, data);
+      writer.WriteRowGroup(data, static_cast<std::int64_t>(end - start));
+      start = end;
+    } while (start < records_.size());
+    writer.Finish();
+  }
+
+ private:
+  void PlanColumns() {
+    std::unordered_map<std::string_view, std::size_t> index;
+    for (const auto& [name, type] : options_.schema) {
+      if (!index.emplace(name, columns_.size()).second) {
+        Invalid("the schema names field '" + name + "' twice");
+      }
+      columns_.push_back(WriteColumn{name, KindFor(type), false, type});
+    }
+    for (const Record* record : records_) {
+      if (record->version() != 0) has_versions_ = true;
+      if (!record->metadata().empty()) has_metadata_ = true;
+      for (const Field& field : record->fields()) {
+        if (field.name == kIdColumn || field.name == kVersionColumn ||
+            field.name == kMetadataColumn) {
+          Invalid(Where(*record, field.name) + ": the name is reserved in Parquet files (" +
+                  field.name + " is a column of dkdata's own; rename the field)");
+        }
+        auto [it, added] = index.emplace(field.name, columns_.size());
+        if (added) columns_.push_back(WriteColumn{field.name, std::nullopt, false, std::nullopt});
+        WriteColumn& column = columns_[it->second];
+        if (!field.metadata.empty()) has_metadata_ = true;
+        if (field.value.is_null()) {
+          has_metadata_ = true;  // an explicit null is listed in "nulls"
+          continue;
+        }
+        if (column.declared) continue;
+        const ColumnKind kind = KindFor(field.value.kind());
+        if (!column.kind) {
+          column.kind = kind;
+        } else if (*column.kind != kind) {
+          column.mixed = true;
+        }
+      }
+    }
+    for (WriteColumn& column : columns_) {
+      if (column.mixed || !column.kind) column.kind = ColumnKind::kJson;
+    }
+    // Type tags: a field whose type is not what a reader would detect from its column's value.
+    for (const Record* record : records_) {
+      for (const Field& field : record->fields()) {
+        if (field.value.is_null()) continue;
+        const WriteColumn& column = columns_[index.at(field.name)];
+        if (*column.kind == ColumnKind::kJson && field.value.kind() == ValueKind::kFloat &&
+            !std::isfinite(field.value.AsDouble())) {
+          Invalid(Where(*record, field.name) +
+                  ": NaN and infinity cannot be stored in a column of mixed kinds (JSON)");
+        }
+        if (ReadBackType(*record, field, column) != field.type) {
+          has_metadata_ = true;
+        }
+      }
+    }
+    column_index_ = std::move(index);
+  }
+
+  // The `__metadata__` cell of a record, or nothing when it needs none.
+  bool MetadataCell(const Record& record, std::string& out) {
+    Object fields, types;
+    List nulls;
+    for (const Field& field : record.fields()) {
+      if (!field.metadata.empty()) fields.Set(field.name, Value(field.metadata));
+      if (field.value.is_null()) {
+        nulls.push_back(Value(field.name));
+        if (field.type != FieldType::kString)
+          types.Set(field.name, Value(FieldTypeName(field.type)));
+        continue;
+      }
+      const WriteColumn& column = columns_[column_index_.at(field.name)];
+      if (ReadBackType(record, field, column) != field.type) {
+        types.Set(field.name, Value(FieldTypeName(field.type)));
+      }
+    }
+    if (record.metadata().empty() && fields.empty() && types.empty() && nulls.empty()) return false;
+    Object cell;
+    if (!record.metadata().empty()) cell.Set("record", Value(record.metadata()));
+    if (!fields.empty()) cell.Set("fields", Value(std::move(fields)));
+    if (!types.empty()) cell.Set("types", Value(std::move(types)));
+    if (!nulls.empty()) cell.Set("nulls", Value(std::move(nulls)));
+    out.clear();
+    AppendJson(out, Value(std::move(cell)));
+    return true;
+  }
+
+  void FillRowGroup(std::size_t start, std::size_t end, std::vector<ColumnData>& data) {
+    for (ColumnData& column : data) column.clear();
+    converted_.clear();
+    std::size_t leaf = 0;
+    ColumnData& ids = data[leaf++];
+    for (std::size_t r = start; r < end; ++r) {
+      const Record& record = *records_[r];
+      if (record.id()) {
+        if (!ValidUtf8(*record.id())) Invalid("record id is not valid UTF-8");
+        ids.definition_levels.push_back(1);
+        ids.byte_arrays.push_back(*record.id());
+      } else {
+        ids.definition_levels.push_back(0);
+      }
+    }
+    if (has_versions_) {
+      ColumnData& versions = data[leaf++];
+      for (std::size_t r = start; r < end; ++r) {
+        versions.definition_levels.push_back(1);
+        versions.int64s.push_back(static_cast<std::int64_t>(records_[r]->version()));
+      }
+    }
+    for (const WriteColumn& column : columns_) {
+      FillColumn(column, start, end, data[leaf++]);
+    }
+    if (has_metadata_) {
+      ColumnData& metadata = data[leaf++];
+      std::string cell;
+      for (std::size_t r = start; r < end; ++r) {
+        if (MetadataCell(*records_[r], cell)) {
+          metadata.definition_levels.push_back(1);
+          metadata.byte_arrays.push_back(metadata.storage.emplace_back(std::move(cell)));
+          cell = std::string();
+        } else {
+          metadata.definition_levels.push_back(0);
+        }
+      }
+    }
+  }
+
+  void FillColumn(const WriteColumn& column, std::size_t start, std::size_t end, ColumnData& out) {
+    const ColumnKind kind = *column.kind;
+    for (std::size_t r = start; r < end; ++r) {
+      const Record& record = *records_[r];
+      const Field* field = record.FindField(column.name);
+      const Value* value = field && !field->value.is_null() ? &field->value : nullptr;
+      if (value && column.declared && KindFor(value->kind()) != kind && kind != ColumnKind::kJson) {
+        value = &converted_.emplace_back(StoredValue(record, *field, column));
+      }
+      if (kind == ColumnKind::kVector) {
+        if (!value) {
+          out.definition_levels.push_back(0);
+          out.repetition_levels.push_back(0);
+          continue;
+        }
+        const Vector& vector = *value->Get<Vector>();
+        if (vector.empty()) {
+          out.definition_levels.push_back(1);
+          out.repetition_levels.push_back(0);
+          continue;
+        }
+        for (std::size_t i = 0; i < vector.size(); ++i) {
+          out.definition_levels.push_back(2);
+          out.repetition_levels.push_back(i == 0 ? 0 : 1);
+          out.floats.push_back(vector[i]);
+        }
+        continue;
+      }
+      if (!value) {
+        out.definition_levels.push_back(0);
+        continue;
+      }
+      out.definition_levels.push_back(1);
+      switch (kind) {
+        case ColumnKind::kBool:
+          out.booleans.push_back(*value->Get<bool>() ? 1 : 0);
+          break;
+        case ColumnKind::kInt:
+          out.int64s.push_back(*value->Get<std::int64_t>());
+          break;
+        case ColumnKind::kFloat:
+          out.doubles.push_back(*value->Get<double>());
+          break;
+        case ColumnKind::kString: {
+          const std::string& text = *value->Get<std::string>();
+          if (!ValidUtf8(text)) Invalid(Where(record, column.name) + ": string is not valid UTF-8");
+          out.byte_arrays.push_back(text);
+          break;
+        }
+        case ColumnKind::kBytes:
+          out.byte_arrays.push_back(value->Get<Bytes>()->data);
+          break;
+        case ColumnKind::kTimestamp:
+          out.int64s.push_back(value->Get<Timestamp>()->micros);
+          break;
+        case ColumnKind::kJson:
+          out.byte_arrays.push_back(out.storage.emplace_back(ToJson(*value)));
+          break;
+        case ColumnKind::kVector:
+          break;
+      }
+    }
+  }
+
+  std::span<const Record* const> records_;
+  const RecordWriteOptions& options_;
+  const ParquetWriter::Sink& sink_;
+  std::vector<WriteColumn> columns_;
+  std::unordered_map<std::string_view, std::size_t> column_index_;
+  std::deque<Value> converted_;  // schema conversions of this row group (views point into them)
+  bool has_versions_ = false;
+  bool has_metadata_ = false;
+};
+
+}  // namespace
+
+void WriteParquetRecords(std::span<const Record* const> records, const RecordWriteOptions& options,
+                         const ParquetWriter::Sink& sink) {
+  RecordColumnsWriter(records, options, sink).Write();
+}
+
+}  // namespace dkdata::internal::parquet

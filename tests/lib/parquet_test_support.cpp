@@ -1,0 +1,74 @@
+// tests/lib/parquet_test_support.cpp: see parquet_test_support.hpp.
+#include "parquet_test_support.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <mutex>
+
+namespace dkdata::testsupport {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool InCi() {
+  const char* ci = std::getenv("CI");
+  return ci != nullptr && std::string(ci) == "true";
+}
+
+struct FixtureState {
+  std::once_flag once;
+  fs::path dir;
+  std::string why;
+};
+
+FixtureState& State() {
+  static FixtureState state;
+  return state;
+}
+
+void Locate(FixtureState& state) {
+  if (const char* given = std::getenv("DKDATA_PARQUET_FIXTURES"); given && *given) {
+    if (fs::exists(fs::path(given) / "manifest.json")) {
+      state.dir = given;
+    } else {
+      state.why = std::string("the parquet_fixtures ctest fixture wrote nothing to ") + given +
+                  " (no pyarrow/DuckDB: run bash scripts/install-deps.sh --peers)";
+    }
+    return;
+  }
+  const fs::path dir = fs::temp_directory_path() / "dkdata-parquet-fixtures";
+  const std::string command = std::string("bash '") + DKDATA_SOURCE_DIR +
+                              "/tests/parquet/fixtures.sh' '" + dir.string() + "' >/dev/null";
+  if (std::system(command.c_str()) != 0 || !fs::exists(dir / "manifest.json")) {
+    state.why =
+        "tests/parquet/fixtures.sh could not write the fixtures (needs pyarrow and "
+        "DuckDB: run bash scripts/install-deps.sh --peers)";
+    return;
+  }
+  state.dir = dir;
+}
+
+}  // namespace
+
+fs::path ParquetFixtureDir() {
+  FixtureState& state = State();
+  std::call_once(state.once, [&] { Locate(state); });
+  if (state.dir.empty() && InCi()) {
+    ADD_FAILURE() << "Parquet fixtures are required under CI=true: " << state.why;
+  }
+  return state.dir;
+}
+
+std::string ParquetFixtureSkipReason() {
+  return State().why;
+}
+
+std::string PeersPython() {
+  if (const char* given = std::getenv("DKDATA_PEERS_PYTHON"); given && *given) return given;
+  const std::string python = std::string(DKDATA_SOURCE_DIR) + "/.venv/bin/python";
+  const std::string probe = "'" + python + "' -c 'import pyarrow, duckdb' >/dev/null 2>&1";
+  return std::system(probe.c_str()) == 0 ? python : "";
+}
+
+}  // namespace dkdata::testsupport
