@@ -21,6 +21,7 @@ echo "== benchmark smoke run (full runs: see bench/README.md)"
 build/bench/dkdata_memory_bench --quick --no-reference
 build/bench/dkdata_json_bench --benchmark_min_time=0.01 >/dev/null
 build/bench/dkdata_file_bench --quick --no-peers
+build/bench/dkdata_parquet_bench --quick
 build/bench/dkdata_sqlite_bench --quick
 if [ -x build/bench/dkdata_postgres_bench ]; then
   build/bench/dkdata_postgres_bench --quick  # starts and stops a private server of its own
