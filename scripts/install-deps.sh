@@ -25,6 +25,7 @@ apt_packages=(
   default-jre-headless maven unzip curl
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format clang-tidy
+  clang-14 libclang-rt-14-dev  # libFuzzer and the sanitizer runtimes: scripts/fuzz.sh
   python3 python3-venv
 )
 
