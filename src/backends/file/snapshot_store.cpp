@@ -437,6 +437,7 @@ void SnapshotStore::WriteParquetStore(int fd, const std::vector<Record>& records
   parquet::RecordWriteOptions write;
   write.writer.codec = options_.parquet_codec;
   write.row_group_rows = options_.row_group_size;
+  write.writer.threads = options_.threads;
   // The writer's output goes out in pieces of about kChunk bytes.
   auto out = OutputStream::ToFd(fd, Compression::kNone, options_.path);
   parquet::WriteParquetRecords(pointers, write, [&](std::string_view bytes) { out->Write(bytes); });

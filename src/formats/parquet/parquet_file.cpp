@@ -1,5 +1,6 @@
 // formats/parquet/parquet_file.cpp: the public Parquet API (dkdata/parquet.hpp) over the reader,
 // the writer and the record mapping.
+#include <algorithm>
 #include <cctype>
 
 #include "backends/file/file_io.hpp"
@@ -61,6 +62,13 @@ void ReadParquet(const std::string& path, const ParquetReadOptions& options,
 
 std::vector<Record> ReadParquet(const std::string& path, const ParquetReadOptions& options) {
   std::vector<Record> records;
+  if (!options.filter) {
+    // Room for every row (the count is the file's word: bounded, so that a corrupt count cannot
+    // ask for memory the file could never fill).
+    const auto reader = internal::parquet::ParquetFileReader::Open(path);
+    const std::int64_t rows = reader.metadata().num_rows;
+    records.reserve(static_cast<std::size_t>(std::clamp<std::int64_t>(rows, 0, 1 << 24)));
+  }
   ReadParquet(path, options, [&](Record& record) { records.push_back(std::move(record)); });
   return records;
 }
@@ -72,6 +80,7 @@ void WriteParquet(const std::string& path, std::span<const Record> records,
   write.writer.compression_level = options.compression_level;
   write.row_group_rows = options.row_group_size == 0 ? 1 : options.row_group_size;
   write.schema = options.schema;
+  write.writer.threads = options.threads;
   std::vector<const Record*> pointers;
   pointers.reserve(records.size());
   for (const Record& record : records) pointers.push_back(&record);

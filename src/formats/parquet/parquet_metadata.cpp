@@ -1120,9 +1120,22 @@ void ValidateFileMetaData(const FileMetaData& metadata, std::uint64_t footer_sta
                              " column chunks, the schema has " + std::to_string(leaves.size()) +
                              " columns");
     }
+    // Every row has at least one level entry in every column (a null or an empty list is one), so
+    // no chunk holds fewer values than the group has rows, and a group without columns has no
+    // rows (pyarrow writes 0 for a table without columns). Otherwise the rows would come from
+    // nowhere: a 49-byte file of no columns could claim 2^40 of them.
+    if (leaves.empty() && group.num_rows != 0) {
+      Invalid(file_name, where + " has " + std::to_string(group.num_rows) +
+                             " rows but the schema has no columns");
+    }
     for (std::size_t c = 0; c < leaves.size(); ++c) {
-      ValidateColumnChunk(group.columns[c], leaves[c], footer_start,
-                          where + ", column " + Quoted(JoinPath(leaves[c].path)), file_name);
+      const std::string column = where + ", column " + Quoted(JoinPath(leaves[c].path));
+      ValidateColumnChunk(group.columns[c], leaves[c], footer_start, column, file_name);
+      const std::int64_t values = group.columns[c].meta_data->num_values;
+      if (values < group.num_rows) {
+        Invalid(file_name, column + ": " + std::to_string(values) + " values for the row group's " +
+                               std::to_string(group.num_rows) + " rows");
+      }
     }
   }
 }

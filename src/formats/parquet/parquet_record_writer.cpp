@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "core/utf8.hpp"
+#include "core/worker_pool.hpp"
 #include "dkdata/errors.hpp"
 #include "dkdata/json.hpp"
 #include "formats/parquet/parquet_records.hpp"
@@ -214,7 +215,11 @@ class RecordColumnsWriter {
  public:
   RecordColumnsWriter(std::span<const Record* const> records, const RecordWriteOptions& options,
                       const ParquetWriter::Sink& sink)
-      : records_(records), options_(options), sink_(sink) {}
+      : records_(records),
+        options_(options),
+        sink_(sink),
+        pool_(options.writer.threads == 0 ? WorkerPool::DefaultThreads() : options.writer.threads) {
+  }
 
   void Write() {
     PlanColumns();
@@ -258,8 +263,31 @@ class RecordColumnsWriter {
   }
 
  private:
+  // The column of a field that follows, in its record, a field of column `previous`
+  // (kNoColumn for a record's first field). Columns are in the order fields were first seen, so
+  // the next few columns after `previous` are tried first (records mostly share a layout, some
+  // fields missing); else the name is looked up, and, when add is set, a new name gets a column.
+  static constexpr std::size_t kNoColumn = static_cast<std::size_t>(-1);
+  static constexpr std::size_t kColumnsTried = 4;
+  std::size_t ColumnAfter(std::size_t previous, const std::string& name, bool add) {
+    const std::size_t first = previous == kNoColumn ? 0 : previous + 1;
+    for (std::size_t c = first; c < columns_.size() && c < first + kColumnsTried; ++c) {
+      if (columns_[c].name == name) return c;
+    }
+    if (!add) {  // read-only: planning is over, and threads may look up at once
+      auto it = column_index_.find(name);
+      if (it == column_index_.end()) {
+        throw Error(ErrorCode::kInternal, "parquet: a field the plan did not see");
+      }
+      return it->second;
+    }
+    auto [it, added] = column_index_.emplace(name, columns_.size());
+    if (added) columns_.push_back(WriteColumn{name, std::nullopt, false, std::nullopt});
+    return it->second;
+  }
+
   void PlanColumns() {
-    std::unordered_map<std::string_view, std::size_t> index;
+    std::unordered_map<std::string_view, std::size_t>& index = column_index_;
     for (const auto& [name, type] : options_.schema) {
       if (!index.emplace(name, columns_.size()).second) {
         Invalid("the schema names field '" + name + "' twice");
@@ -269,21 +297,29 @@ class RecordColumnsWriter {
     for (const Record* record : records_) {
       if (record->version() != 0) has_versions_ = true;
       if (!record->metadata().empty()) has_metadata_ = true;
+      std::size_t previous = kNoColumn;
       for (const Field& field : record->fields()) {
-        if (field.name == kIdColumn || field.name == kVersionColumn ||
-            field.name == kMetadataColumn) {
+        const std::size_t columns_before = columns_.size();
+        previous = ColumnAfter(previous, field.name, /*add=*/true);
+        WriteColumn& column = columns_[previous];
+        if (columns_.size() != columns_before &&
+            (field.name == kIdColumn || field.name == kVersionColumn ||
+             field.name == kMetadataColumn)) {
           Invalid(Where(*record, field.name) + ": the name is reserved in Parquet files (" +
                   field.name + " is a column of dkdata's own; rename the field)");
         }
-        auto [it, added] = index.emplace(field.name, columns_.size());
-        if (added) columns_.push_back(WriteColumn{field.name, std::nullopt, false, std::nullopt});
-        WriteColumn& column = columns_[it->second];
         if (!field.metadata.empty()) has_metadata_ = true;
         if (field.value.is_null()) {
           has_metadata_ = true;  // an explicit null is listed in "nulls"
           continue;
         }
-        if (column.declared) continue;
+        if (column.declared) {
+          if (ReadBackType(*record, field, column) != field.type) has_metadata_ = true;
+          continue;
+        }
+        // A column that keeps one kind stores each value as itself: the reader detects the type
+        // from the value. (Columns of mixed kinds, stored as JSON, are checked below.)
+        if (DetectFieldType(field.value) != field.type) has_metadata_ = true;
         const ColumnKind kind = KindFor(field.value.kind());
         if (!column.kind) {
           column.kind = kind;
@@ -292,32 +328,36 @@ class RecordColumnsWriter {
         }
       }
     }
+    bool any_mixed = false;
     for (WriteColumn& column : columns_) {
       if (column.mixed || !column.kind) column.kind = ColumnKind::kJson;
+      any_mixed = any_mixed || column.mixed;
     }
-    // Type tags: a field whose type is not what a reader would detect from its column's value.
+    if (!any_mixed) return;
+    // Values in a JSON column of mixed kinds: no NaN or infinity (JSON has none); a type tag for
+    // those that JSON gives back as another kind (a timestamp as text, ...).
     for (const Record* record : records_) {
+      std::size_t previous = kNoColumn;
       for (const Field& field : record->fields()) {
-        if (field.value.is_null()) continue;
-        const WriteColumn& column = columns_[index.at(field.name)];
-        if (*column.kind == ColumnKind::kJson && field.value.kind() == ValueKind::kFloat &&
-            !std::isfinite(field.value.AsDouble())) {
+        previous = ColumnAfter(previous, field.name, /*add=*/false);
+        const WriteColumn& column = columns_[previous];
+        if (!column.mixed || field.value.is_null()) continue;
+        if (field.value.kind() == ValueKind::kFloat && !std::isfinite(field.value.AsDouble())) {
           Invalid(Where(*record, field.name) +
                   ": NaN and infinity cannot be stored in a column of mixed kinds (JSON)");
         }
-        if (ReadBackType(*record, field, column) != field.type) {
-          has_metadata_ = true;
-        }
+        if (ReadBackType(*record, field, column) != field.type) has_metadata_ = true;
       }
     }
-    column_index_ = std::move(index);
   }
 
   // The `__metadata__` cell of a record, or nothing when it needs none.
   bool MetadataCell(const Record& record, std::string& out) {
     Object fields, types;
     List nulls;
+    std::size_t previous = kNoColumn;
     for (const Field& field : record.fields()) {
+      previous = ColumnAfter(previous, field.name, /*add=*/false);
       if (!field.metadata.empty()) fields.Set(field.name, Value(field.metadata));
       if (field.value.is_null()) {
         nulls.push_back(Value(field.name));
@@ -325,7 +365,7 @@ class RecordColumnsWriter {
           types.Set(field.name, Value(FieldTypeName(field.type)));
         continue;
       }
-      const WriteColumn& column = columns_[column_index_.at(field.name)];
+      const WriteColumn& column = columns_[previous];
       if (ReadBackType(record, field, column) != field.type) {
         types.Set(field.name, Value(FieldTypeName(field.type)));
       }
@@ -343,7 +383,7 @@ class RecordColumnsWriter {
 
   void FillRowGroup(std::size_t start, std::size_t end, std::vector<ColumnData>& data) {
     for (ColumnData& column : data) column.clear();
-    converted_.clear();
+    for (std::deque<Value>& converted : converted_) converted.clear();
     std::size_t leaf = 0;
     ColumnData& ids = data[leaf++];
     for (std::size_t r = start; r < end; ++r) {
@@ -363,9 +403,25 @@ class RecordColumnsWriter {
         versions.int64s.push_back(static_cast<std::int64_t>(records_[r]->version()));
       }
     }
-    for (const WriteColumn& column : columns_) {
-      FillColumn(column, start, end, data[leaf++]);
-    }
+    // Each record's fields by column, found in one pass over the record (slices of rows at once),
+    // then the columns filled at once.
+    const std::size_t columns = columns_.size();
+    field_at_.assign((end - start) * columns, nullptr);
+    const std::size_t slices = pool_.threads();
+    pool_.Run(slices, [&](std::size_t slice) {
+      const std::size_t rows = end - start;
+      for (std::size_t r = start + rows * slice / slices; r < start + rows * (slice + 1) / slices;
+           ++r) {
+        std::size_t previous = kNoColumn;
+        for (const Field& field : records_[r]->fields()) {
+          previous = ColumnAfter(previous, field.name, /*add=*/false);
+          field_at_[(r - start) * columns + previous] = &field;
+        }
+      }
+    });
+    converted_.resize(columns);
+    pool_.Run(columns, [&](std::size_t c) { FillColumn(c, start, end, data[leaf + c]); });
+    leaf += columns;
     if (has_metadata_) {
       ColumnData& metadata = data[leaf++];
       std::string cell;
@@ -381,14 +437,17 @@ class RecordColumnsWriter {
     }
   }
 
-  void FillColumn(const WriteColumn& column, std::size_t start, std::size_t end, ColumnData& out) {
+  void FillColumn(std::size_t c, std::size_t start, std::size_t end, ColumnData& out) {
+    const WriteColumn& column = columns_[c];
     const ColumnKind kind = *column.kind;
+    const std::size_t columns = columns_.size();
+    out.definition_levels.reserve(end - start);
     for (std::size_t r = start; r < end; ++r) {
       const Record& record = *records_[r];
-      const Field* field = record.FindField(column.name);
+      const Field* field = field_at_[(r - start) * columns + c];
       const Value* value = field && !field->value.is_null() ? &field->value : nullptr;
       if (value && column.declared && KindFor(value->kind()) != kind && kind != ColumnKind::kJson) {
-        value = &converted_.emplace_back(StoredValue(record, *field, column));
+        value = &converted_[c].emplace_back(StoredValue(record, *field, column));
       }
       if (kind == ColumnKind::kVector) {
         if (!value) {
@@ -450,7 +509,10 @@ class RecordColumnsWriter {
   const ParquetWriter::Sink& sink_;
   std::vector<WriteColumn> columns_;
   std::unordered_map<std::string_view, std::size_t> column_index_;
-  std::deque<Value> converted_;  // schema conversions of this row group (views point into them)
+  std::vector<const Field*> field_at_;  // the row group's fields, row by row, column by column
+  // By column: the schema's conversions of this row group (views point into them).
+  std::vector<std::deque<Value>> converted_;
+  WorkerPool pool_;  // fills the columns of a row group at once
   bool has_versions_ = false;
   bool has_metadata_ = false;
 };

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <exception>
 #include <limits>
 #include <optional>
 #include <string_view>
@@ -91,9 +92,9 @@ Conversion ConversionOf(const ParquetFileReader& reader, const SchemaElement& el
                   std::to_string(kMaxDecimalPrecision) + " digits");
     }
     if (scale < 0 || scale > std::max(precision, 0)) {
-      throw Error(ErrorCode::kInvalidArgument,
-                  reader.name() + ": column '" + column + "': DECIMAL scale " +
-                      std::to_string(scale) + " is outside 0.." + std::to_string(precision));
+      throw Error(ErrorCode::kInvalidArgument, reader.name() + ": column '" + column +
+                                                   "': DECIMAL scale " + std::to_string(scale) +
+                                                   " is outside 0.." + std::to_string(precision));
     }
     return precision >= 1 && precision <= 15 ? Conversion::kDecimalAsFloat
                                              : Conversion::kDecimalAsText;
@@ -443,7 +444,8 @@ Value ConvertValue(const ColumnData& data, std::size_t i, Conversion conversion,
       for (int b = 7; b >= 0; --b) nanos = (nanos << 8) | raw[static_cast<std::size_t>(b)];
       for (int b = 11; b >= 8; --b) julian = (julian << 8) | raw[static_cast<std::size_t>(b)];
       const std::int64_t days = static_cast<std::int64_t>(julian) - 2'440'588;  // 1970-01-01
-      const auto micros = static_cast<std::int64_t>(nanos / 1000);  // below 2^64 / 1000
+      // Below 2^64 / 1000: nanos / 1000 fits.
+      const auto micros = static_cast<std::int64_t>(nanos / 1000);
       if (days > (std::numeric_limits<std::int64_t>::max() - micros) / kMicrosPerDay) {
         InvalidCell(place, "INT96 timestamp out of range");
       }
@@ -463,7 +465,8 @@ struct FieldColumn {
   // the leaf's max definition level.
   std::uint32_t list_level = 0;
   std::uint32_t element_level = 0;
-  bool as_vector = false;  // a list of FLOAT: a Vector when it has no null element
+  bool as_vector = false;                  // a list of FLOAT: a Vector when it has no null element
+  const SchemaElement* element = nullptr;  // the leaf's
 };
 
 bool IsListAnnotated(const SchemaElement& element) {
@@ -559,6 +562,7 @@ ReadPlan MakeReadPlan(const ParquetFileReader& reader, const std::vector<std::st
       UnsupportedColumn(reader, column, "a struct");
     }
     field.conversion = ConversionOf(reader, element, column);
+    field.element = &element;
     plan.fields.push_back(std::move(field));
     plan.leaves.push_back(l);
     l = end;
@@ -811,6 +815,49 @@ struct ColumnCursor {
   std::uint32_t max_definition = 0;
 };
 
+// Where each column is at a row: its next level entry and its next present value.
+struct CursorStart {
+  std::size_t slot = 0;
+  std::size_t value = 0;
+};
+
+// The cursors of the plan's columns at each of the given rows (ascending, within the row group),
+// found in one pass over each column's levels. starts[i][leaf] is leaf's cursor at rows[i].
+std::vector<std::vector<CursorStart>> CursorStarts(const ParquetFileReader& reader,
+                                                   const ReadPlan& plan,
+                                                   const std::vector<ColumnData>& chunks,
+                                                   const std::vector<std::int64_t>& rows) {
+  std::vector<std::vector<CursorStart>> starts(rows.size(),
+                                               std::vector<CursorStart>(reader.leaves().size()));
+  for (std::size_t leaf : plan.leaves) {
+    const ColumnData& data = chunks[leaf];
+    const auto max = static_cast<std::uint32_t>(reader.leaves()[leaf].max_definition_level);
+    const bool repeated = reader.leaves()[leaf].max_repetition_level > 0;
+    std::size_t next = 0;  // the next row of rows to find
+    std::size_t value = 0;
+    std::int64_t row = -1;  // the row that the current slot belongs to
+    const std::size_t slots = data.definition_levels.size();
+    if (max == 0) {
+      for (std::size_t i = 0; i < rows.size(); ++i) {
+        const auto r = static_cast<std::size_t>(rows[i]);
+        starts[i][leaf] = CursorStart{r, r};
+      }
+      continue;
+    }
+    for (std::size_t slot = 0; slot < slots && next < rows.size(); ++slot) {
+      if (!repeated || data.repetition_levels[slot] == 0) ++row;
+      if (row == rows[next] && (!repeated || data.repetition_levels[slot] == 0)) {
+        starts[next++][leaf] = CursorStart{slot, value};
+      }
+      value += data.definition_levels[slot] == max;
+    }
+    for (; next < rows.size(); ++next) starts[next][leaf] = CursorStart{slots, value};
+  }
+  return starts;
+}
+
+// Builds the records of a run of rows of one row group from its decoded column chunks. One per
+// thread: the reader, plan and chunks are only read.
 class RowGroupAssembler {
  public:
   RowGroupAssembler(const ParquetFileReader& reader, const ReadPlan& plan, std::size_t row_group,
@@ -823,15 +870,28 @@ class RowGroupAssembler {
           static_cast<std::uint32_t>(reader.leaves()[l].max_definition_level);
     }
     columns_.reserve(plan.fields.size());
-    for (const FieldColumn& field : plan.fields)
+    for (const FieldColumn& field : plan.fields) {
       columns_.push_back(ColumnName(reader.leaves()[field.leaf]));
+    }
   }
 
-  void Emit(std::int64_t rows, const std::function<void(Record&)>& sink) {
-    Record record;
+  // Rows [begin, end), the columns' cursors at begin given: row k's record is record_at(k),
+  // refilled (its fields keep their storage where they can), then handed to emit.
+  template <typename RecordAt, typename Emit>
+  void Assemble(std::int64_t begin, std::int64_t end, const std::vector<CursorStart>& starts,
+                RecordAt&& record_at, Emit&& emit) {
+    for (std::size_t l : plan_.leaves) {
+      cursors_[l].slot = starts[l].slot;
+      cursors_[l].value = starts[l].value;
+    }
     RowMetadata metadata;
-    for (std::int64_t row = 0; row < rows; ++row) {
-      record = Record();
+    for (std::int64_t row = begin; row < end; ++row) {
+      Record& record = record_at(row - begin);
+      used_ = 0;
+      record.mutable_fields().reserve(plan_.fields.size());
+      if (!record.metadata().empty()) record.metadata() = Object();
+      record.clear_id();
+      record.set_version(0);
       bool has_metadata = false;
       if (plan_.metadata_leaf) {
         const CellPlace place{&reader_, row_group_, &metadata_name_, row};
@@ -846,7 +906,8 @@ class RowGroupAssembler {
       for (std::size_t f = 0; f < plan_.fields.size(); ++f) {
         ReadField(plan_.fields[f], f, row, record, has_metadata ? &metadata : nullptr);
       }
-      sink(record);
+      record.mutable_fields().resize(used_);
+      emit(record);
     }
   }
 
@@ -911,34 +972,68 @@ class RowGroupAssembler {
     record.set_version(static_cast<std::uint64_t>(version));
   }
 
+  // The next field of the record being refilled, named for plan field f: the one already at
+  // that place when the record was not moved from (its name kept when it is the same), else a
+  // new one.
+  Field& NextField(Record& record, std::size_t f) {
+    std::vector<Field>& fields = record.mutable_fields();
+    if (used_ == fields.size()) fields.emplace_back();
+    Field& field = fields[used_];
+    const std::string& name = plan_.fields[f].name;
+    if (field.name != name) field.name = name;
+    if (!field.metadata.empty()) field.metadata = Object();
+    ++used_;
+    return field;
+  }
+
   void ReadField(const FieldColumn& field, std::size_t f, std::int64_t row, Record& record,
                  const RowMetadata* metadata) {
     ColumnCursor& cursor = cursors_[field.leaf];
-    const SchemaElement& element =
-        reader_.metadata().schema[reader_.leaves()[field.leaf].elements.back()];
+    const SchemaElement& element = *field.element;
     const CellPlace place{&reader_, row_group_, &columns_[f], row};
-    Value value;
-    bool present = true;
     if (!field.is_list) {
-      present = NextPresent(cursor);
-      if (present)
-        value = ConvertValue(*cursor.data, cursor.value++, field.conversion, element, place);
-    } else {
-      present = ReadList(field, cursor, element, place, value);
-    }
-    if (!present) {
-      if (!metadata || !metadata->nulls) return;
-      bool listed = false;
-      for (const Value& name : *metadata->nulls) {
-        const std::string* text = name.Get<std::string>();
-        if (text && *text == field.name) listed = true;
+      if (!NextPresent(cursor)) {
+        if (metadata) ReadNull(field, f, record, *metadata, place);
+        return;
       }
-      if (!listed) return;
-      value = Value();
+      Field& out = NextField(record, f);
+      if (field.conversion == Conversion::kString) {
+        // Strings land in the field's own buffer when it held a string before.
+        const std::string_view text = cursor.data->byte_arrays[cursor.value++];
+        if (!ValidUtf8(text)) InvalidCell(place, "invalid UTF-8 in a string column");
+        out.value.AssignString(text);
+      } else {
+        out.value = ConvertValue(*cursor.data, cursor.value++, field.conversion, element, place);
+      }
+      out.type = DetectFieldType(out.value);
+      if (metadata) ApplyFieldMetadata(*metadata, place, out);
+      return;
     }
-    Field out(field.name, std::move(value));
+    Value value;
+    if (!ReadList(field, cursor, element, place, value)) {
+      if (metadata) ReadNull(field, f, record, *metadata, place);
+      return;
+    }
+    Field& out = NextField(record, f);
+    out.value = std::move(value);
+    out.type = DetectFieldType(out.value);
     if (metadata) ApplyFieldMetadata(*metadata, place, out);
-    record.mutable_fields().push_back(std::move(out));
+  }
+
+  // A null cell: an absent field, unless `__metadata__` lists it as an explicit null.
+  void ReadNull(const FieldColumn& field, std::size_t f, Record& record,
+                const RowMetadata& metadata, const CellPlace& place) {
+    if (!metadata.nulls) return;
+    for (const Value& name : *metadata.nulls) {
+      const std::string* text = name.Get<std::string>();
+      if (text && *text == field.name) {
+        Field& out = NextField(record, f);
+        out.value = Value();
+        out.type = DetectFieldType(out.value);
+        ApplyFieldMetadata(metadata, place, out);
+        return;
+      }
+    }
   }
 
   // One row's list; false for a null list.
@@ -1010,7 +1105,63 @@ class RowGroupAssembler {
   std::vector<ColumnCursor> cursors_;
   std::vector<std::string> columns_;
   std::string metadata_name_ = std::string(kMetadataColumn);
+  std::size_t used_ = 0;  // the fields of the record being refilled so far
 };
+
+}  // namespace
+
+namespace {
+
+// Below this many rows a row group is assembled on the calling thread alone.
+constexpr std::int64_t kRowsPerSlice = 8192;
+
+// Records refilled row group after row group: per slice of rows, those of the last row group.
+// A record the sink moved from is refilled from scratch.
+using SliceRecords = std::vector<std::vector<Record>>;
+
+// The records of a decoded row group, in order, to sink. With more than one thread the rows are
+// cut into slices that the pool's threads assemble at once; sink still sees them in order, on
+// the calling thread. An error in a slice is reported after the slices before it are delivered,
+// so the rows a sink sees and the error do not depend on the thread count.
+void EmitRowGroup(const ParquetFileReader& reader, const ReadPlan& plan, std::size_t row_group,
+                  const std::vector<ColumnData>& chunks, WorkerPool& pool,
+                  SliceRecords& slices_kept, const std::function<void(Record&)>& sink) {
+  const std::int64_t rows = reader.metadata().row_groups[row_group].num_rows;
+  const std::int64_t slices = std::min<std::int64_t>(pool.threads(), rows / kRowsPerSlice);
+  if (slices <= 1) {
+    slices_kept.resize(1);
+    slices_kept[0].resize(1);
+    Record& record = slices_kept[0][0];
+    RowGroupAssembler assembler(reader, plan, row_group, chunks);
+    assembler.Assemble(
+        0, rows, CursorStarts(reader, plan, chunks, {0}).front(),
+        [&](std::int64_t) -> Record& { return record; }, sink);
+    return;
+  }
+  std::vector<std::int64_t> begins;
+  for (std::int64_t s = 0; s < slices; ++s) begins.push_back(rows * s / slices);
+  const auto starts = CursorStarts(reader, plan, chunks, begins);
+  slices_kept.resize(static_cast<std::size_t>(slices));
+  std::vector<std::exception_ptr> errors(static_cast<std::size_t>(slices));
+  pool.Run(static_cast<std::size_t>(slices), [&](std::size_t s) {
+    const std::int64_t end = s + 1 < begins.size() ? begins[s + 1] : rows;
+    std::vector<Record>& out = slices_kept[s];
+    out.resize(static_cast<std::size_t>(end - begins[s]));
+    try {
+      RowGroupAssembler assembler(reader, plan, row_group, chunks);
+      assembler.Assemble(
+          begins[s], end, starts[s],
+          [&](std::int64_t k) -> Record& { return out[static_cast<std::size_t>(k)]; },
+          [](Record&) {});
+    } catch (...) {
+      errors[s] = std::current_exception();
+    }
+  });
+  for (std::size_t s = 0; s < static_cast<std::size_t>(slices); ++s) {
+    if (errors[s]) std::rethrow_exception(errors[s]);  // (its rows are not all assembled)
+    for (Record& record : slices_kept[s]) sink(record);
+  }
+}
 
 }  // namespace
 
@@ -1021,10 +1172,18 @@ RecordReadStats ReadParquetRecords(const ParquetFileReader& reader,
   const FileMetaData& metadata = reader.metadata();
   RecordReadStats stats;
   const unsigned threads = options.threads == 0 ? WorkerPool::DefaultThreads() : options.threads;
-  WorkerPool pool(std::min<std::size_t>(threads, std::max<std::size_t>(1, plan.leaves.size())));
+  WorkerPool pool(threads);
   std::vector<ColumnData> chunks(reader.leaves().size());
+  SliceRecords slices_kept;
   for (std::size_t g = 0; g < metadata.row_groups.size(); ++g) {
     const RowGroup& group = metadata.row_groups[g];
+    // A projection may read no chunk that would bound the row count: bound it here.
+    if (static_cast<std::uint64_t>(group.num_rows) > kMaxChunkValues) {
+      throw Error(ErrorCode::kUnsupported, reader.name() + ": row group " + std::to_string(g) +
+                                               " of " + std::to_string(group.num_rows) +
+                                               " rows is above the reader's limit of " +
+                                               std::to_string(kMaxChunkValues));
+    }
     if (options.filter && !options.filter->is_true()) {
       std::unordered_map<std::string_view, Bounds> bounds;
       for (const FieldColumn& field : plan.fields) {
@@ -1047,8 +1206,7 @@ RecordReadStats ReadParquetRecords(const ParquetFileReader& reader,
     });
     stats.column_chunks_read += plan.leaves.size();
     ++stats.row_groups_read;
-    RowGroupAssembler assembler(reader, plan, g, chunks);
-    assembler.Emit(group.num_rows, sink);
+    EmitRowGroup(reader, plan, g, chunks, pool, slices_kept, sink);
   }
   return stats;
 }

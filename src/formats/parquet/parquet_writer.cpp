@@ -28,6 +28,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "core/worker_pool.hpp"
 #include "dkdata/errors.hpp"
 #include "formats/parquet/parquet_codecs.hpp"
 #include "formats/parquet/parquet_encodings.hpp"
@@ -534,20 +535,39 @@ class ChunkWriter {
       const PageRange& page = buffers_.pages[p];
       std::vector<std::uint32_t>& indices = buffers_.indices;
       indices.clear();
+      // Whether the dictionary (entries so far, with the indices of count more values) takes
+      // the room of the same values in PLAIN or passes its limit: then it is given up.
+      auto not_worth_it = [&](std::size_t count, std::uint64_t plain) {
+        const int width = BitWidth(dictionary.size() == 0 ? 0 : dictionary.size() - 1);
+        const std::uint64_t encoded =
+            dictionary_encoded_bytes + 1 + (count * static_cast<std::size_t>(width) + 7) / 8;
+        const std::size_t dictionary_bytes =
+            type_length_ > 0 ? dictionary.size() * static_cast<std::size_t>(type_length_)
+                             : dictionary.plain_size();
+        return dictionary_bytes > options_.dictionary_page_limit ||
+               (plain > 0 && dictionary_bytes + encoded >= plain);
+      };
+      // The same test at 4096 values into the page and each doubling after: a page of unique
+      // values (ids, measurements) gives the dictionary up early instead of filling it whole.
+      std::size_t checkpoint = page.value_begin + 4096;
+      bool give_up = false;
+      std::uint64_t page_plain = 0;
       for (std::size_t v = page.value_begin; v < page.value_end; ++v) {
         indices.push_back(dictionary.Add(Dict::KeyOf(values_[v])));
-        plain_bytes += ValueBits(values_[v]) / 8;
+        page_plain += ValueBits(values_[v]) / 8;
+        if (v + 1 == checkpoint) {
+          if (not_worth_it(indices.size(), plain_bytes + page_plain)) {
+            give_up = true;
+            break;
+          }
+          checkpoint = page.value_begin + 2 * (checkpoint - page.value_begin);
+        }
       }
+      plain_bytes += page_plain;
+      if (give_up || not_worth_it(indices.size(), plain_bytes)) break;
       const std::size_t count = indices.size();
       const int width = BitWidth(dictionary.size() == 0 ? 0 : dictionary.size() - 1);
       dictionary_encoded_bytes += 1 + (count * static_cast<std::size_t>(width) + 7) / 8;
-      const std::size_t dictionary_bytes =
-          type_length_ > 0 ? dictionary.size() * static_cast<std::size_t>(type_length_)
-                           : dictionary.plain_size();
-      if (dictionary_bytes > options_.dictionary_page_limit ||
-          (plain_bytes > 0 && dictionary_bytes + dictionary_encoded_bytes >= plain_bytes)) {
-        break;
-      }
       EncodeDataPage(page, dictionary.size(), &buffers_.pending);  // an empty page: width 0
       committed = dictionary.size();
     }
@@ -706,7 +726,9 @@ struct ParquetWriter::State {
   std::vector<LeafColumn> leaves;
   WriterOptions options;
   Output out;
-  Buffers buffers;
+  std::unique_ptr<WorkerPool> pool;      // encodes a row group's column chunks at once
+  std::vector<std::string> chunk_bytes;  // by column: the encoded chunk, reused
+  std::vector<Buffers> chunk_buffers;    // by column: page buffers, reused
   std::int64_t num_rows = 0;
   std::vector<RowGroup> row_groups;
   bool finished = false;
@@ -729,6 +751,8 @@ ParquetWriter::ParquetWriter(std::vector<SchemaElement> schema, WriterOptions op
   std::string scratch;
   Compress(options.codec, "", options.compression_level, scratch);  // checks the level
   s.options = std::move(options);
+  s.pool = std::make_unique<WorkerPool>(s.options.threads == 0 ? WorkerPool::DefaultThreads()
+                                                               : s.options.threads);
   s.out.sink = std::move(sink);
   s.out.Write(kParquetMagic);
 }
@@ -758,12 +782,29 @@ void ParquetWriter::WriteRowGroup(std::span<const ColumnData> columns, std::int6
     RowGroup group;
     group.num_rows = num_rows;
     group.file_offset = static_cast<std::int64_t>(s.out.offset);
+    // The column chunks are encoded at once on the pool's threads, each into a buffer of its own
+    // (offsets counted from the chunk's start), then written in order and their offsets moved to
+    // where they landed.
+    s.chunk_bytes.resize(columns.size());
+    s.chunk_buffers.resize(columns.size());
+    std::vector<ColumnMetaData> metas(columns.size());
+    s.pool->Run(columns.size(), [&](std::size_t i) {
+      const LeafColumn& leaf = s.leaves[i];
+      std::string& bytes = s.chunk_bytes[i];
+      bytes.clear();
+      Output out{[&bytes](std::string_view piece) { bytes.append(piece); }, 0};
+      metas[i] = WriteColumnChunk(s.schema[leaf.elements.back()], leaf, columns[i], s.options, out,
+                                  s.chunk_buffers[i]);
+    });
     std::int64_t compressed = 0;
     for (std::size_t i = 0; i < columns.size(); ++i) {
-      const LeafColumn& leaf = s.leaves[i];
       ColumnChunk chunk;
-      chunk.meta_data = WriteColumnChunk(s.schema[leaf.elements.back()], leaf, columns[i],
-                                         s.options, s.out, s.buffers);
+      chunk.meta_data = std::move(metas[i]);
+      const auto start = static_cast<std::int64_t>(s.out.offset);
+      chunk.meta_data->data_page_offset += start;
+      if (chunk.meta_data->dictionary_page_offset)
+        *chunk.meta_data->dictionary_page_offset += start;
+      s.out.Write(s.chunk_bytes[i]);
       group.total_byte_size += chunk.meta_data->total_uncompressed_size;
       compressed += chunk.meta_data->total_compressed_size;
       group.columns.push_back(std::move(chunk));

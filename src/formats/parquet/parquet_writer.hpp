@@ -50,6 +50,9 @@ struct WriterOptions {
   bool statistics = true;
   std::string created_by = "dkdata";
   std::vector<KeyValue> key_value_metadata;  // written in the footer
+  // Threads that encode a row group's column chunks at once (0: the machine's cores). The file
+  // is the same whatever the count.
+  unsigned threads = 1;
 };
 
 class ParquetWriter {
