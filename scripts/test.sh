@@ -38,10 +38,15 @@ fi
 echo "== ASan+UBSan build"
 bash scripts/build.sh asan
 # The server scripts' own tests (no dkdata code in them) ran with the release build.
+# The differential test checks a quarter of its queries here (the release run checks them all).
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  DKDATA_DIFF_QUERIES_PERCENT=25 \
   ctest --output-on-failure -j "$jobs" -E '^(postgres|elasticsearch|s3)_server$')
+
+echo "== fuzzing the Parquet reader (libFuzzer, ASan+UBSan; 30 s here, scripts/fuzz.sh 3600 for a long run)"
+bash scripts/fuzz.sh 30
 
 echo "== TSan build (concurrency tests, and the scans and loads that use several threads)"
 bash scripts/build.sh tsan
 (cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j "$jobs" \
-  -R 'Concurren|FileStoreTest.Threads|CsvPartsTest|PostgresPoolTest|TransactionTest.*postgres|HttpClientTest|ElasticsearchServerTest.Concurrent|S3ServerTest.Concurrent|S3ServerTest.ListingsOfManyPages')
+  -R 'Concurren|FileStoreTest.Threads|CsvPartsTest|PostgresPoolTest|TransactionTest.*postgres|HttpClientTest|ElasticsearchServerTest.Concurrent|S3ServerTest.Concurrent|S3ServerTest.ListingsOfManyPages|ParquetRecordsTest|ParquetInteropTest.Threads')
