@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs every dependency dkdata needs to build and test, idempotently.
 #   scripts/install-deps.sh            C++ toolchain and libraries (apt-get), and pyarrow and DuckDB
-#                                      in .venv (the Parquet tests use them)
+#                                      in .venv-test (the Parquet tests use them)
 #   scripts/install-deps.sh --peers    also the Python reference (dataknobs-data, with asyncpg for its
 #                                      postgres backend, the elasticsearch client for its
 #                                      elasticsearch ones and boto3 for its s3 one) and DuckDB in
@@ -42,13 +42,15 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 # pyarrow and DuckDB write the Parquet files the tests read and read the files dkdata writes
-# (tests/parquet/): the test suite needs them, with or without --peers.
-if [ ! -x .venv/bin/python ]; then
-  /usr/bin/python3 -m venv .venv
+# (tests/parquet/): the test suite needs them, with or without --peers. They live in .venv-test,
+# apart from the peers' .venv, whose absence tells the benchmarks and interop tests that the
+# reference is not installed.
+if [ ! -x .venv-test/bin/python ]; then
+  /usr/bin/python3 -m venv .venv-test
 fi
-if ! .venv/bin/python -c 'import pyarrow, duckdb' 2>/dev/null; then
+if ! .venv-test/bin/python -c 'import pyarrow, duckdb' 2>/dev/null; then
   # The versions tests/parquet/make_fixtures.py's findings were made with (docs/research/parquet.md).
-  .venv/bin/pip install -q --disable-pip-version-check --only-binary=:all: 'numpy<2.3' \
+  .venv-test/bin/pip install -q --disable-pip-version-check --only-binary=:all: 'numpy<2.3' \
     'pyarrow==21.0.0' 'duckdb==2.0.1'
 fi
 

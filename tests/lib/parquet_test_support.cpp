@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <mutex>
+#include <vector>
 
 namespace dkdata::testsupport {
 namespace {
@@ -33,7 +34,7 @@ void Locate(FixtureState& state) {
       state.dir = given;
     } else {
       state.why = std::string("the parquet_fixtures ctest fixture wrote nothing to ") + given +
-                  " (no pyarrow/DuckDB: run bash scripts/install-deps.sh --peers)";
+                  " (no pyarrow/DuckDB: run bash scripts/install-deps.sh)";
     }
     return;
   }
@@ -43,7 +44,7 @@ void Locate(FixtureState& state) {
   if (std::system(command.c_str()) != 0 || !fs::exists(dir / "manifest.json")) {
     state.why =
         "tests/parquet/fixtures.sh could not write the fixtures (needs pyarrow and "
-        "DuckDB: run bash scripts/install-deps.sh --peers)";
+        "DuckDB: run bash scripts/install-deps.sh)";
     return;
   }
   state.dir = dir;
@@ -65,10 +66,37 @@ std::string ParquetFixtureSkipReason() {
 }
 
 std::string PeersPython() {
-  if (const char* given = std::getenv("DKDATA_PEERS_PYTHON"); given && *given) return given;
-  const std::string python = std::string(DKDATA_SOURCE_DIR) + "/.venv/bin/python";
-  const std::string probe = "'" + python + "' -c 'import pyarrow, duckdb' >/dev/null 2>&1";
-  return std::system(probe.c_str()) == 0 ? python : "";
+  std::vector<std::string> candidates;
+  if (const char* given = std::getenv("DKDATA_PEERS_PYTHON"); given && *given) {
+    candidates.push_back(given);
+  }
+  candidates.push_back(std::string(DKDATA_SOURCE_DIR) + "/.venv-test/bin/python");
+  candidates.push_back(std::string(DKDATA_SOURCE_DIR) + "/.venv/bin/python");
+  for (const std::string& python : candidates) {
+    const std::string probe = "'" + python + "' -c 'import pyarrow, duckdb' >/dev/null 2>&1";
+    if (std::system(probe.c_str()) == 0) return python;
+  }
+  return "";
+}
+
+void ExpectError(const std::function<void()>& fn, ErrorCode code,
+                 std::initializer_list<std::string_view> parts) {
+  try {
+    fn();
+    ADD_FAILURE() << "no error; expected one containing '" << *parts.begin() << "'";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), code) << e.what();
+    for (std::string_view part : parts) {
+      EXPECT_NE(std::string_view(e.what()).find(part), std::string_view::npos)
+          << "message '" << e.what() << "' lacks '" << part << "'";
+    }
+  }
+}
+
+std::string Bytes(std::initializer_list<int> bytes) {
+  std::string out;
+  for (int b : bytes) out.push_back(static_cast<char>(b));
+  return out;
 }
 
 }  // namespace dkdata::testsupport

@@ -3,7 +3,12 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
+#include <initializer_list>
 #include <string>
+#include <string_view>
+
+#include "dkdata/errors.hpp"
 
 namespace dkdata::testsupport {
 
@@ -13,7 +18,15 @@ namespace dkdata::testsupport {
 std::filesystem::path ParquetFixtureDir();
 // Why ParquetFixtureDir() is empty, and how to enable the tests.
 std::string ParquetFixtureSkipReason();
-// The peers' Python (with pyarrow and duckdb), or "" when there is none.
+// A Python with pyarrow and duckdb: $DKDATA_PEERS_PYTHON, the tests' .venv-test
+// (scripts/install-deps.sh) or the peers' .venv; "" when there is none.
 std::string PeersPython();
+
+// Runs fn, expecting Error(code) whose message contains every one of parts (a gtest failure
+// otherwise).
+void ExpectError(const std::function<void()>& fn, ErrorCode code,
+                 std::initializer_list<std::string_view> parts);
+// The bytes 0x00..0xff given as ints: Bytes({0x15, 0x04}).
+std::string Bytes(std::initializer_list<int> bytes);
 
 }  // namespace dkdata::testsupport

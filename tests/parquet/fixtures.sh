@@ -4,16 +4,20 @@
 #
 #   bash tests/parquet/fixtures.sh OUT_DIR
 #
-# Needs the peers' venv (bash scripts/install-deps.sh --peers). Without it: prints SKIP and exits 0
+# Needs pyarrow and DuckDB (bash scripts/install-deps.sh puts them in .venv-test). Without: SKIP, exit 0
 # (the tests then skip, saying how to enable them), or fails under CI=true.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 [[ $# -eq 1 ]] || { sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 out=$1
-python=${DKDATA_PEERS_PYTHON:-$root/.venv/bin/python}
-if ! "$python" -c 'import pyarrow, duckdb' 2>/dev/null; then
-  why="no pyarrow and duckdb in $python (run: bash scripts/install-deps.sh --peers)"
+# The tests' venv (scripts/install-deps.sh), else the peers' (--peers), else $DKDATA_PEERS_PYTHON.
+python=""
+for candidate in ${DKDATA_PEERS_PYTHON:-} "$root/.venv-test/bin/python" "$root/.venv/bin/python"; do
+  if "$candidate" -c 'import pyarrow, duckdb' 2>/dev/null; then python=$candidate; break; fi
+done
+if [[ -z $python ]]; then
+  why="no Python with pyarrow and duckdb in .venv-test or .venv (run: bash scripts/install-deps.sh)"
   if [[ ${CI:-} == true ]]; then echo "FAIL: $why" >&2; exit 1; fi
   echo "SKIP: $why"
   exit 0

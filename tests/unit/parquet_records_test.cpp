@@ -240,10 +240,9 @@ TEST_F(ParquetRecordsTest, PyarrowAndDuckdbReadDkdataFilesAsPlainColumns) {
   const std::string python = testsupport::PeersPython();
   if (python.empty()) {
     if (std::getenv("CI") && std::string(std::getenv("CI")) == "true") {
-      FAIL() << "pyarrow and DuckDB are required under CI=true (bash scripts/install-deps.sh "
-                "--peers)";
+      FAIL() << "pyarrow and DuckDB are required under CI=true (bash scripts/install-deps.sh)";
     }
-    GTEST_SKIP() << "no pyarrow/DuckDB: run bash scripts/install-deps.sh --peers";
+    GTEST_SKIP() << "no pyarrow/DuckDB: run bash scripts/install-deps.sh";
   }
   std::vector<Record> records;
   records.push_back(MakeRecord("a", {{"name", "Ada"},

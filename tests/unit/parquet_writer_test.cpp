@@ -1,9 +1,9 @@
 // Tests of the Parquet writer: every file written here is read back twice, by ReadFooter() plus a
 // small page walker in this file (page headers, levels and values decoded with our encodings, so
-// the round trip runs everywhere), and by pyarrow (and once DuckDB) from the project's .venv
-// through tests/parquet/read_back.py, which prints the values as the reference readers see them.
-// The reference part is skipped when .venv is missing (scripts/install-deps.sh --peers), and fails
-// instead when CI=true.
+// the round trip runs everywhere), and by pyarrow (and once DuckDB, both from .venv-test, which
+// scripts/install-deps.sh makes) through tests/parquet/read_back.py, which prints the values as the
+// reference readers see them. That part is skipped when they are missing, and fails instead when
+// CI=true.
 //
 // Covered: required and optional columns of every physical type; 3-level LIST columns with null
 // lists, empty lists and null elements; dictionary on, off, given up (pages RLE_DICTIONARY then
@@ -43,9 +43,12 @@
 #include "formats/parquet/parquet_encodings.hpp"
 #include "formats/parquet/parquet_metadata.hpp"
 #include "formats/parquet/thrift_compact.hpp"
+#include "parquet_test_support.hpp"
 
 namespace dkdata::internal::parquet {
 namespace {
+
+using testsupport::ExpectError;
 
 using Rep = FieldRepetitionType;
 
@@ -529,16 +532,7 @@ std::string Plain(T value) {
 
 // Runs fn, expecting Error(kInvalidArgument) whose message contains every one of parts.
 void ExpectInvalid(const std::function<void()>& fn, std::initializer_list<std::string_view> parts) {
-  try {
-    fn();
-    ADD_FAILURE() << "no error; expected one containing '" << *parts.begin() << "'";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument) << e.what();
-    for (std::string_view part : parts) {
-      EXPECT_NE(std::string_view(e.what()).find(part), std::string_view::npos)
-          << "message '" << e.what() << "' lacks '" << part << "'";
-    }
-  }
+  ExpectError(fn, ErrorCode::kInvalidArgument, parts);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -549,10 +543,10 @@ std::filesystem::path SourceDir() {
   return std::filesystem::path(__FILE__).parent_path().parent_path().parent_path();
 }
 
-// The project's Python (with pyarrow and duckdb), or "" when it is not installed.
+// A Python with pyarrow and duckdb (testsupport::PeersPython), or "" when there is none.
 std::string ReferencePython() {
-  const std::filesystem::path python = SourceDir() / ".venv" / "bin" / "python";
-  return std::filesystem::exists(python) ? python.string() : std::string();
+  static const std::string python = testsupport::PeersPython();
+  return python;
 }
 
 bool InCi() {
@@ -560,13 +554,13 @@ bool InCi() {
   return ci != nullptr && std::string_view(ci) == "true";
 }
 
-#define NEED_REFERENCE_PYTHON()                                        \
-  do {                                                                 \
-    if (ReferencePython().empty()) {                                   \
-      if (InCi()) FAIL() << "CI=true but .venv/bin/python is missing"; \
-      GTEST_SKIP() << "pyarrow/duckdb are not installed (.venv): run " \
-                      "scripts/install-deps.sh --peers";               \
-    }                                                                  \
+#define NEED_REFERENCE_PYTHON()                                       \
+  do {                                                                \
+    if (ReferencePython().empty()) {                                  \
+      if (InCi()) FAIL() << "CI=true but pyarrow/duckdb are missing"; \
+      GTEST_SKIP() << "pyarrow/duckdb are not installed: run "        \
+                      "scripts/install-deps.sh";                      \
+    }                                                                 \
   } while (false)
 
 class ParquetWriterTest : public ::testing::Test {
