@@ -21,9 +21,12 @@
 #include "dkdata/errors.hpp"
 #include "formats/parquet/parquet_metadata.hpp"
 #include "formats/parquet/thrift_compact.hpp"
+#include "parquet_test_support.hpp"
 
 namespace dkdata::internal::parquet {
 namespace {
+
+using testsupport::ExpectError;
 
 constexpr CompressionCodec kCodecs[] = {CompressionCodec::kUncompressed, CompressionCodec::kSnappy,
                                         CompressionCodec::kGzip, CompressionCodec::kZstd,
@@ -65,21 +68,6 @@ std::string Decompressed(CompressionCodec codec, std::string_view block, std::si
   std::string out = "stale";
   Decompress(codec, block, size, kContext, out);
   return out;
-}
-
-// Runs fn, expecting Error(code) whose message contains every one of parts.
-void ExpectError(const std::function<void()>& fn, ErrorCode code,
-                 std::initializer_list<std::string_view> parts) {
-  try {
-    fn();
-    ADD_FAILURE() << "no error; expected one containing '" << *parts.begin() << "'";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), code) << e.what();
-    for (std::string_view part : parts) {
-      EXPECT_NE(std::string_view(e.what()).find(part), std::string_view::npos)
-          << "'" << e.what() << "' lacks '" << part << "'";
-    }
-  }
 }
 
 // Decompresses bytes, which may be damaged: a dkdata::Error (kInvalidArgument) or exactly size

@@ -19,15 +19,14 @@
 #include <vector>
 
 #include "dkdata/errors.hpp"
+#include "parquet_test_support.hpp"
 
 namespace dkdata::internal::parquet {
 namespace {
 
-std::string Bytes(std::initializer_list<int> bytes) {
-  std::string s;
-  for (int b : bytes) s.push_back(static_cast<char>(b));
-  return s;
-}
+using testsupport::ExpectError;
+
+using testsupport::Bytes;
 
 EncodedBytes In(const std::string& bytes, std::uint64_t base_offset = 0) {
   return {bytes, "test", base_offset};
@@ -35,16 +34,7 @@ EncodedBytes In(const std::string& bytes, std::uint64_t base_offset = 0) {
 
 // Runs fn, expecting Error(kInvalidArgument) whose message contains every one of parts.
 void ExpectInvalid(const std::function<void()>& fn, std::initializer_list<std::string_view> parts) {
-  try {
-    fn();
-    ADD_FAILURE() << "no error; expected one containing '" << *parts.begin() << "'";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument) << e.what();
-    for (std::string_view part : parts) {
-      EXPECT_NE(std::string_view(e.what()).find(part), std::string_view::npos)
-          << "message '" << e.what() << "' lacks '" << part << "'";
-    }
-  }
+  ExpectError(fn, ErrorCode::kInvalidArgument, parts);
 }
 
 // Bit-packs values LSB first (a second, plain implementation to build test vectors with).

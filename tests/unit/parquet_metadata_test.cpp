@@ -25,30 +25,13 @@
 
 #include "dkdata/errors.hpp"
 #include "formats/parquet/thrift_compact.hpp"
+#include "parquet_test_support.hpp"
 
 namespace dkdata::internal::parquet {
 namespace {
 
-std::string Bytes(std::initializer_list<int> bytes) {
-  std::string s;
-  for (int b : bytes) s.push_back(static_cast<char>(b));
-  return s;
-}
-
-// Runs fn, expecting Error(code) whose message contains every one of parts.
-void ExpectError(const std::function<void()>& fn, ErrorCode code,
-                 std::initializer_list<std::string_view> parts) {
-  try {
-    fn();
-    ADD_FAILURE() << "no error; expected one containing '" << *parts.begin() << "'";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), code) << e.what();
-    for (std::string_view part : parts) {
-      EXPECT_NE(std::string_view(e.what()).find(part), std::string_view::npos)
-          << "message '" << e.what() << "' lacks '" << part << "'";
-    }
-  }
-}
+using testsupport::Bytes;
+using testsupport::ExpectError;
 
 void ExpectInvalid(const std::function<void()>& fn, std::initializer_list<std::string_view> parts) {
   ExpectError(fn, ErrorCode::kInvalidArgument, parts);

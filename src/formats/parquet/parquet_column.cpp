@@ -41,4 +41,16 @@ void ColumnData::clear() {
   storage.clear();
 }
 
+void ColumnData::Append(const ColumnData& other) {
+  AppendTo(definition_levels, other.definition_levels);
+  AppendTo(repetition_levels, other.repetition_levels);
+  AppendTo(booleans, other.booleans);
+  AppendTo(int32s, other.int32s);
+  AppendTo(int64s, other.int64s);
+  AppendTo(int96s, other.int96s);
+  AppendTo(floats, other.floats);
+  AppendTo(doubles, other.doubles);
+  AppendTo(byte_arrays, other.byte_arrays);
+}
+
 }  // namespace dkdata::internal::parquet

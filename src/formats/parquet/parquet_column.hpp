@@ -24,6 +24,12 @@
 
 namespace dkdata::internal::parquet {
 
+// Appends from's elements to to.
+template <typename T>
+void AppendTo(std::vector<T>& to, const std::vector<T>& from) {
+  to.insert(to.end(), from.begin(), from.end());
+}
+
 struct ColumnData {
   std::vector<std::uint32_t> definition_levels;
   std::vector<std::uint32_t> repetition_levels;
@@ -45,6 +51,9 @@ struct ColumnData {
   // The number of present values, i.e. the size of the vector of the physical type.
   std::size_t value_count(Type type) const;
   void clear();
+  // Appends other's levels and values after these (a column filled in slices of rows). Byte
+  // arrays are appended as views: other's storage must outlive this column's use of them.
+  void Append(const ColumnData& other);
 };
 
 }  // namespace dkdata::internal::parquet

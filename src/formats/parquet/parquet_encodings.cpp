@@ -945,9 +945,10 @@ std::uint32_t DictionaryBuilder<T>::Add(T value) {
   const auto index = static_cast<std::uint32_t>(values_.size());
   if constexpr (std::is_same_v<T, std::string_view>) {
     LengthAsInt32(value.size(), "dictionary");
-    const std::string_view owned = owned_.emplace_back(value);
-    index_.emplace(owned, index);
-    values_.push_back(owned);
+    // Borrowed values outlive the builder (the caller says so); others are copied.
+    const std::string_view kept = borrow_ ? value : std::string_view(owned_.emplace_back(value));
+    index_.emplace(kept, index);
+    values_.push_back(kept);
     plain_size_ += 4 + value.size();
   } else {
     index_.emplace(key, index);

@@ -183,6 +183,10 @@ void EncodeByteStreamSplit(std::string_view values, std::size_t width, std::stri
 template <typename T>
 class DictionaryBuilder {
  public:
+  DictionaryBuilder() = default;
+  // borrow: BYTE_ARRAY values outlive the builder, so it keeps views instead of copies.
+  explicit DictionaryBuilder(bool borrow) : borrow_(borrow) {}
+
   // The index of value, adding it when it is new.
   std::uint32_t Add(T value);
   // Add() for each value, the indices appended to indices.
@@ -202,6 +206,7 @@ class DictionaryBuilder {
   std::unordered_map<Key, std::uint32_t> index_;
   std::vector<T> values_;
   std::deque<std::string> owned_;  // BYTE_ARRAY copies; a deque never moves its elements
+  bool borrow_ = false;
   std::size_t plain_size_ = 0;
 };
 

@@ -277,6 +277,8 @@ std::string Quoted(std::string_view s) {
   return quoted;
 }
 
+}  // namespace
+
 std::string JoinPath(const std::vector<std::string>& path) {
   std::string joined;
   for (const std::string& part : path) {
@@ -285,8 +287,6 @@ std::string JoinPath(const std::vector<std::string>& path) {
   }
   return joined;
 }
-
-}  // namespace
 
 std::vector<LeafColumn> SchemaLeaves(const std::vector<SchemaElement>& schema,
                                      std::string_view file_name) {

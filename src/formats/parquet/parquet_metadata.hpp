@@ -318,6 +318,9 @@ struct LeafColumn {
   std::int32_t max_repetition_level = 0;
 };
 
+// "a.b.c": a column's path as messages name it.
+std::string JoinPath(const std::vector<std::string>& path);
+
 // Walks the depth-first schema list (iteratively: its depth comes from the input) and returns the
 // leaf columns in order. A tree whose num_children do not add up, an element that is neither a
 // group nor a leaf, or a FIXED_LEN_BYTE_ARRAY without a positive type_length is

@@ -30,15 +30,6 @@ namespace {
   throw Error(ErrorCode::kUnsupported, std::move(message));
 }
 
-std::string JoinPath(const std::vector<std::string>& path) {
-  std::string joined;
-  for (const std::string& part : path) {
-    if (!joined.empty()) joined += '.';
-    joined += part;
-  }
-  return joined;
-}
-
 // A column's dictionary: the values of its dictionary page, in the physical type.
 struct Dictionary {
   bool present = false;
@@ -50,11 +41,6 @@ struct Dictionary {
   std::vector<double> doubles;
   std::vector<std::string_view> byte_arrays;
 };
-
-template <typename T>
-void AppendAll(std::vector<T>& to, const std::vector<T>& from) {
-  to.insert(to.end(), from.begin(), from.end());
-}
 
 template <typename T>
 void Gather(std::vector<T>& to, const std::vector<T>& dictionary,
@@ -301,7 +287,7 @@ class ChunkDecoder {
         }
         present += level == max;
       }
-      AppendAll(out_.definition_levels, definition_);
+      AppendTo(out_.definition_levels, definition_);
     }
     if (column_.max_repetition_level > 0) {
       const auto max = static_cast<std::uint32_t>(column_.max_repetition_level);
@@ -315,7 +301,7 @@ class ChunkDecoder {
       if (slots_ == 0 && count > 0 && repetition_[0] != 0) {
         Invalid(page_where_, "the column chunk's first value does not start a row");
       }
-      AppendAll(out_.repetition_levels, repetition_);
+      AppendTo(out_.repetition_levels, repetition_);
     }
     DecodeValues(encoding, EncodedBytes{values, page_where_, values_offset}, present);
     slots_ += count;
@@ -339,13 +325,13 @@ class ChunkDecoder {
         if (column_.type == Type::kInt32) {
           DecodeDeltaBinaryPackedInt32(in, count, scratch_.int32s);
           CheckDecoded(scratch_.int32s.size(), count);
-          AppendAll(out_.int32s, scratch_.int32s);
+          AppendTo(out_.int32s, scratch_.int32s);
           return;
         }
         if (column_.type == Type::kInt64) {
           DecodeDeltaBinaryPackedInt64(in, count, scratch_.int64s);
           CheckDecoded(scratch_.int64s.size(), count);
-          AppendAll(out_.int64s, scratch_.int64s);
+          AppendTo(out_.int64s, scratch_.int64s);
           return;
         }
         break;
@@ -353,7 +339,7 @@ class ChunkDecoder {
         if (column_.type != Type::kByteArray) break;
         DecodeDeltaLengthByteArray(in, count, scratch_.byte_arrays);
         CheckDecoded(scratch_.byte_arrays.size(), count);
-        AppendAll(out_.byte_arrays, scratch_.byte_arrays);
+        AppendTo(out_.byte_arrays, scratch_.byte_arrays);
         return;
       case Encoding::kDeltaByteArray: {
         if (column_.type != Type::kByteArray && column_.type != Type::kFixedLenByteArray) break;
@@ -367,7 +353,7 @@ class ChunkDecoder {
                      std::max<std::size_t>(std::size_t{64} << 20, in.bytes.size() * kMaxExpansion));
         DecodeDeltaByteArray(in, count, bound, fixed, storage, scratch_.byte_arrays);
         CheckDecoded(scratch_.byte_arrays.size(), count);
-        AppendAll(out_.byte_arrays, scratch_.byte_arrays);
+        AppendTo(out_.byte_arrays, scratch_.byte_arrays);
         return;
       }
       case Encoding::kByteStreamSplit:
@@ -391,36 +377,36 @@ class ChunkDecoder {
     switch (column_.type) {
       case Type::kBoolean:
         DecodePlainBoolean(in, count, scratch_bools_);
-        AppendAll(out_.booleans, scratch_bools_);
+        AppendTo(out_.booleans, scratch_bools_);
         return;
       case Type::kInt32:
         DecodePlainInt32(in, count, scratch_.int32s);
-        AppendAll(out_.int32s, scratch_.int32s);
+        AppendTo(out_.int32s, scratch_.int32s);
         return;
       case Type::kInt64:
         DecodePlainInt64(in, count, scratch_.int64s);
-        AppendAll(out_.int64s, scratch_.int64s);
+        AppendTo(out_.int64s, scratch_.int64s);
         return;
       case Type::kInt96:
         DecodePlainInt96(in, count, scratch_.int96s);
-        AppendAll(out_.int96s, scratch_.int96s);
+        AppendTo(out_.int96s, scratch_.int96s);
         return;
       case Type::kFloat:
         DecodePlainFloat(in, count, scratch_.floats);
-        AppendAll(out_.floats, scratch_.floats);
+        AppendTo(out_.floats, scratch_.floats);
         return;
       case Type::kDouble:
         DecodePlainDouble(in, count, scratch_.doubles);
-        AppendAll(out_.doubles, scratch_.doubles);
+        AppendTo(out_.doubles, scratch_.doubles);
         return;
       case Type::kByteArray:
         DecodePlainByteArray(in, count, scratch_.byte_arrays);
-        AppendAll(out_.byte_arrays, scratch_.byte_arrays);
+        AppendTo(out_.byte_arrays, scratch_.byte_arrays);
         return;
       case Type::kFixedLenByteArray:
         DecodePlainFixedLenByteArray(in, element_.type_length.value_or(0), count,
                                      scratch_.byte_arrays);
-        AppendAll(out_.byte_arrays, scratch_.byte_arrays);
+        AppendTo(out_.byte_arrays, scratch_.byte_arrays);
         return;
     }
   }
@@ -459,25 +445,25 @@ class ChunkDecoder {
     switch (column_.type) {
       case Type::kFloat:
         DecodeByteStreamSplitFloat(in, count, scratch_.floats);
-        AppendAll(out_.floats, scratch_.floats);
+        AppendTo(out_.floats, scratch_.floats);
         return;
       case Type::kDouble:
         DecodeByteStreamSplitDouble(in, count, scratch_.doubles);
-        AppendAll(out_.doubles, scratch_.doubles);
+        AppendTo(out_.doubles, scratch_.doubles);
         return;
       case Type::kInt32:
         DecodeByteStreamSplitInt32(in, count, scratch_.int32s);
-        AppendAll(out_.int32s, scratch_.int32s);
+        AppendTo(out_.int32s, scratch_.int32s);
         return;
       case Type::kInt64:
         DecodeByteStreamSplitInt64(in, count, scratch_.int64s);
-        AppendAll(out_.int64s, scratch_.int64s);
+        AppendTo(out_.int64s, scratch_.int64s);
         return;
       case Type::kFixedLenByteArray: {
         std::string& storage = out_.storage.emplace_back();
         DecodeByteStreamSplitFixedLenByteArray(in, element_.type_length.value_or(0), count, storage,
                                                scratch_.byte_arrays);
-        AppendAll(out_.byte_arrays, scratch_.byte_arrays);
+        AppendTo(out_.byte_arrays, scratch_.byte_arrays);
         return;
       }
       default:

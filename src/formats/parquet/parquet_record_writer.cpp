@@ -264,22 +264,15 @@ class RecordColumnsWriter {
 
  private:
   // The column of a field that follows, in its record, a field of column `previous`
-  // (kNoColumn for a record's first field). Columns are in the order fields were first seen, so
-  // the next few columns after `previous` are tried first (records mostly share a layout, some
-  // fields missing); else the name is looked up, and, when add is set, a new name gets a column.
+  // (kNoColumn for a record's first field); a name not seen yet gets a new column. Columns are in
+  // the order fields were first seen, so the next few columns after `previous` are tried first
+  // (records mostly share a layout, some fields missing), then the name is looked up.
   static constexpr std::size_t kNoColumn = static_cast<std::size_t>(-1);
   static constexpr std::size_t kColumnsTried = 4;
-  std::size_t ColumnAfter(std::size_t previous, const std::string& name, bool add) {
+  std::size_t ColumnAfter(std::size_t previous, const std::string& name) {
     const std::size_t first = previous == kNoColumn ? 0 : previous + 1;
     for (std::size_t c = first; c < columns_.size() && c < first + kColumnsTried; ++c) {
       if (columns_[c].name == name) return c;
-    }
-    if (!add) {  // read-only: planning is over, and threads may look up at once
-      auto it = column_index_.find(name);
-      if (it == column_index_.end()) {
-        throw Error(ErrorCode::kInternal, "parquet: a field the plan did not see");
-      }
-      return it->second;
     }
     auto [it, added] = column_index_.emplace(name, columns_.size());
     if (added) columns_.push_back(WriteColumn{name, std::nullopt, false, std::nullopt});
@@ -294,13 +287,16 @@ class RecordColumnsWriter {
       }
       columns_.push_back(WriteColumn{name, KindFor(type), false, type});
     }
+    field_starts_.reserve(records_.size() + 1);
     for (const Record* record : records_) {
       if (record->version() != 0) has_versions_ = true;
       if (!record->metadata().empty()) has_metadata_ = true;
+      field_starts_.push_back(field_columns_.size());
       std::size_t previous = kNoColumn;
       for (const Field& field : record->fields()) {
         const std::size_t columns_before = columns_.size();
-        previous = ColumnAfter(previous, field.name, /*add=*/true);
+        previous = ColumnAfter(previous, field.name);
+        field_columns_.push_back(static_cast<std::uint32_t>(previous));
         WriteColumn& column = columns_[previous];
         if (columns_.size() != columns_before &&
             (field.name == kIdColumn || field.name == kVersionColumn ||
@@ -328,6 +324,7 @@ class RecordColumnsWriter {
         }
       }
     }
+    field_starts_.push_back(field_columns_.size());
     bool any_mixed = false;
     for (WriteColumn& column : columns_) {
       if (column.mixed || !column.kind) column.kind = ColumnKind::kJson;
@@ -336,28 +333,36 @@ class RecordColumnsWriter {
     if (!any_mixed) return;
     // Values in a JSON column of mixed kinds: no NaN or infinity (JSON has none); a type tag for
     // those that JSON gives back as another kind (a timestamp as text, ...).
-    for (const Record* record : records_) {
-      std::size_t previous = kNoColumn;
-      for (const Field& field : record->fields()) {
-        previous = ColumnAfter(previous, field.name, /*add=*/false);
-        const WriteColumn& column = columns_[previous];
+    for (std::size_t r = 0; r < records_.size(); ++r) {
+      const Record& record = *records_[r];
+      const std::uint32_t* column_of = ColumnsOf(r);
+      for (std::size_t i = 0; i < record.fields().size(); ++i) {
+        const Field& field = record.fields()[i];
+        const WriteColumn& column = columns_[column_of[i]];
         if (!column.mixed || field.value.is_null()) continue;
         if (field.value.kind() == ValueKind::kFloat && !std::isfinite(field.value.AsDouble())) {
-          Invalid(Where(*record, field.name) +
+          Invalid(Where(record, field.name) +
                   ": NaN and infinity cannot be stored in a column of mixed kinds (JSON)");
         }
-        if (ReadBackType(*record, field, column) != field.type) has_metadata_ = true;
+        if (ReadBackType(record, field, column) != field.type) has_metadata_ = true;
       }
     }
   }
 
+  // The columns of record r's fields, in its field order (found once, by PlanColumns).
+  const std::uint32_t* ColumnsOf(std::size_t r) const {
+    return field_columns_.data() + field_starts_[r];
+  }
+
   // The `__metadata__` cell of a record, or nothing when it needs none.
-  bool MetadataCell(const Record& record, std::string& out) {
+  bool MetadataCell(std::size_t r, std::string& out) {
+    const Record& record = *records_[r];
+    const std::uint32_t* column_of = ColumnsOf(r);
     Object fields, types;
     List nulls;
-    std::size_t previous = kNoColumn;
-    for (const Field& field : record.fields()) {
-      previous = ColumnAfter(previous, field.name, /*add=*/false);
+    for (std::size_t i = 0; i < record.fields().size(); ++i) {
+      const Field& field = record.fields()[i];
+      const std::size_t previous = column_of[i];
       if (!field.metadata.empty()) fields.Set(field.name, Value(field.metadata));
       if (field.value.is_null()) {
         nulls.push_back(Value(field.name));
@@ -383,7 +388,6 @@ class RecordColumnsWriter {
 
   void FillRowGroup(std::size_t start, std::size_t end, std::vector<ColumnData>& data) {
     for (ColumnData& column : data) column.clear();
-    for (std::deque<Value>& converted : converted_) converted.clear();
     std::size_t leaf = 0;
     ColumnData& ids = data[leaf++];
     for (std::size_t r = start; r < end; ++r) {
@@ -403,30 +407,36 @@ class RecordColumnsWriter {
         versions.int64s.push_back(static_cast<std::int64_t>(records_[r]->version()));
       }
     }
-    // Each record's fields by column, found in one pass over the record (slices of rows at once),
-    // then the columns filled at once.
+    // The field columns, filled row by row (one pass over the records' memory): on one thread
+    // straight into data, else slices of rows into columns of their own, then appended in order.
+    // (The slices' columns stay until the next row group: data's views point into them.)
     const std::size_t columns = columns_.size();
-    field_at_.assign((end - start) * columns, nullptr);
-    const std::size_t slices = pool_.threads();
-    pool_.Run(slices, [&](std::size_t slice) {
-      const std::size_t rows = end - start;
-      for (std::size_t r = start + rows * slice / slices; r < start + rows * (slice + 1) / slices;
-           ++r) {
-        std::size_t previous = kNoColumn;
-        for (const Field& field : records_[r]->fields()) {
-          previous = ColumnAfter(previous, field.name, /*add=*/false);
-          field_at_[(r - start) * columns + previous] = &field;
-        }
-      }
-    });
-    converted_.resize(columns);
-    pool_.Run(columns, [&](std::size_t c) { FillColumn(c, start, end, data[leaf + c]); });
+    const std::size_t slices =
+        std::min<std::size_t>(pool_.threads(), std::max<std::size_t>(1, (end - start) / 4096));
+    converted_.resize(slices);
+    for (std::deque<Value>& converted : converted_) converted.clear();
+    if (slices == 1) {
+      FillFields(start, end, &data[leaf], converted_[0]);
+    } else {
+      slice_data_.resize(slices);
+      pool_.Run(slices, [&](std::size_t slice) {
+        std::vector<ColumnData>& own = slice_data_[slice];
+        own.resize(columns);
+        for (ColumnData& column : own) column.clear();
+        const std::size_t rows = end - start;
+        FillFields(start + rows * slice / slices, start + rows * (slice + 1) / slices, own.data(),
+                   converted_[slice]);
+      });
+      pool_.Run(columns, [&](std::size_t c) {
+        for (std::vector<ColumnData>& own : slice_data_) data[leaf + c].Append(own[c]);
+      });
+    }
     leaf += columns;
     if (has_metadata_) {
       ColumnData& metadata = data[leaf++];
       std::string cell;
       for (std::size_t r = start; r < end; ++r) {
-        if (MetadataCell(*records_[r], cell)) {
+        if (MetadataCell(r, cell)) {
           metadata.definition_levels.push_back(1);
           metadata.byte_arrays.push_back(metadata.storage.emplace_back(std::move(cell)));
           cell = std::string();
@@ -437,70 +447,88 @@ class RecordColumnsWriter {
     }
   }
 
-  void FillColumn(std::size_t c, std::size_t start, std::size_t end, ColumnData& out) {
+  // Rows [begin, end) into the field columns out[0..columns): each record's fields found by
+  // column in one pass, then a null for each column the record lacks.
+  void FillFields(std::size_t begin, std::size_t end, ColumnData* out,
+                  std::deque<Value>& converted) {
+    const std::size_t columns = columns_.size();
+    constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+    std::vector<std::size_t> last_row(columns, kNone);  // the row that filled column c last
+    for (std::size_t c = 0; c < columns; ++c) out[c].definition_levels.reserve(end - begin);
+    for (std::size_t r = begin; r < end; ++r) {
+      const Record& record = *records_[r];
+      const std::uint32_t* column_of = ColumnsOf(r);
+      for (std::size_t i = 0; i < record.fields().size(); ++i) {
+        const std::size_t c = column_of[i];
+        last_row[c] = r;
+        AppendCell(record, &record.fields()[i], c, out[c], converted);
+      }
+      for (std::size_t c = 0; c < columns; ++c) {
+        if (last_row[c] != r) AppendCell(record, nullptr, c, out[c], converted);
+      }
+    }
+  }
+
+  // One row's cell of column c: field's value, or a null when field is null or absent.
+  void AppendCell(const Record& record, const Field* field, std::size_t c, ColumnData& out,
+                  std::deque<Value>& converted) {
     const WriteColumn& column = columns_[c];
     const ColumnKind kind = *column.kind;
-    const std::size_t columns = columns_.size();
-    out.definition_levels.reserve(end - start);
-    for (std::size_t r = start; r < end; ++r) {
-      const Record& record = *records_[r];
-      const Field* field = field_at_[(r - start) * columns + c];
-      const Value* value = field && !field->value.is_null() ? &field->value : nullptr;
-      if (value && column.declared && KindFor(value->kind()) != kind && kind != ColumnKind::kJson) {
-        value = &converted_[c].emplace_back(StoredValue(record, *field, column));
-      }
-      if (kind == ColumnKind::kVector) {
-        if (!value) {
-          out.definition_levels.push_back(0);
-          out.repetition_levels.push_back(0);
-          continue;
-        }
-        const Vector& vector = *value->Get<Vector>();
-        if (vector.empty()) {
-          out.definition_levels.push_back(1);
-          out.repetition_levels.push_back(0);
-          continue;
-        }
-        for (std::size_t i = 0; i < vector.size(); ++i) {
-          out.definition_levels.push_back(2);
-          out.repetition_levels.push_back(i == 0 ? 0 : 1);
-          out.floats.push_back(vector[i]);
-        }
-        continue;
-      }
+    const Value* value = field && !field->value.is_null() ? &field->value : nullptr;
+    if (value && column.declared && KindFor(value->kind()) != kind && kind != ColumnKind::kJson) {
+      value = &converted.emplace_back(StoredValue(record, *field, column));
+    }
+    if (kind == ColumnKind::kVector) {
       if (!value) {
         out.definition_levels.push_back(0);
-        continue;
+        out.repetition_levels.push_back(0);
+        return;
       }
-      out.definition_levels.push_back(1);
-      switch (kind) {
-        case ColumnKind::kBool:
-          out.booleans.push_back(*value->Get<bool>() ? 1 : 0);
-          break;
-        case ColumnKind::kInt:
-          out.int64s.push_back(*value->Get<std::int64_t>());
-          break;
-        case ColumnKind::kFloat:
-          out.doubles.push_back(*value->Get<double>());
-          break;
-        case ColumnKind::kString: {
-          const std::string& text = *value->Get<std::string>();
-          if (!ValidUtf8(text)) Invalid(Where(record, column.name) + ": string is not valid UTF-8");
-          out.byte_arrays.push_back(text);
-          break;
-        }
-        case ColumnKind::kBytes:
-          out.byte_arrays.push_back(value->Get<Bytes>()->data);
-          break;
-        case ColumnKind::kTimestamp:
-          out.int64s.push_back(value->Get<Timestamp>()->micros);
-          break;
-        case ColumnKind::kJson:
-          out.byte_arrays.push_back(out.storage.emplace_back(ToJson(*value)));
-          break;
-        case ColumnKind::kVector:
-          break;
+      const Vector& vector = *value->Get<Vector>();
+      if (vector.empty()) {
+        out.definition_levels.push_back(1);
+        out.repetition_levels.push_back(0);
+        return;
       }
+      for (std::size_t i = 0; i < vector.size(); ++i) {
+        out.definition_levels.push_back(2);
+        out.repetition_levels.push_back(i == 0 ? 0 : 1);
+        out.floats.push_back(vector[i]);
+      }
+      return;
+    }
+    if (!value) {
+      out.definition_levels.push_back(0);
+      return;
+    }
+    out.definition_levels.push_back(1);
+    switch (kind) {
+      case ColumnKind::kBool:
+        out.booleans.push_back(*value->Get<bool>() ? 1 : 0);
+        break;
+      case ColumnKind::kInt:
+        out.int64s.push_back(*value->Get<std::int64_t>());
+        break;
+      case ColumnKind::kFloat:
+        out.doubles.push_back(*value->Get<double>());
+        break;
+      case ColumnKind::kString: {
+        const std::string& text = *value->Get<std::string>();
+        if (!ValidUtf8(text)) Invalid(Where(record, column.name) + ": string is not valid UTF-8");
+        out.byte_arrays.push_back(text);
+        break;
+      }
+      case ColumnKind::kBytes:
+        out.byte_arrays.push_back(value->Get<Bytes>()->data);
+        break;
+      case ColumnKind::kTimestamp:
+        out.int64s.push_back(value->Get<Timestamp>()->micros);
+        break;
+      case ColumnKind::kJson:
+        out.byte_arrays.push_back(out.storage.emplace_back(ToJson(*value)));
+        break;
+      case ColumnKind::kVector:
+        break;
     }
   }
 
@@ -509,8 +537,11 @@ class RecordColumnsWriter {
   const ParquetWriter::Sink& sink_;
   std::vector<WriteColumn> columns_;
   std::unordered_map<std::string_view, std::size_t> column_index_;
-  std::vector<const Field*> field_at_;  // the row group's fields, row by row, column by column
-  // By column: the schema's conversions of this row group (views point into them).
+  std::vector<std::vector<ColumnData>> slice_data_;  // by slice of rows: its field columns
+  // Every record's fields' columns, record after record, and where each record's begin.
+  std::vector<std::uint32_t> field_columns_;
+  std::vector<std::size_t> field_starts_;
+  // By slice of rows: the schema's conversions of this row group (views point into them).
   std::vector<std::deque<Value>> converted_;
   WorkerPool pool_;  // fills the columns of a row group at once
   bool has_versions_ = false;

@@ -55,15 +55,6 @@ enum class Conversion : std::uint8_t {
   kInt96Timestamp,
 };
 
-std::string ColumnName(const LeafColumn& leaf) {
-  std::string name;
-  for (const std::string& part : leaf.path) {
-    if (!name.empty()) name += '.';
-    name += part;
-  }
-  return name;
-}
-
 [[noreturn]] void UnsupportedColumn(const ParquetFileReader& reader, const std::string& column,
                                     std::string_view what) {
   throw Error(ErrorCode::kUnsupported, reader.name() + ": column '" + column +
@@ -535,7 +526,7 @@ ReadPlan MakeReadPlan(const ParquetFileReader& reader, const std::vector<std::st
     FieldColumn field;
     field.name = name;
     field.leaf = l;
-    const std::string column = ColumnName(leaf);
+    const std::string column = JoinPath(leaf.path);
     if (end != l + 1) {
       UnsupportedColumn(reader, name, "a group of several columns (a struct or map)");
     }
@@ -871,7 +862,7 @@ class RowGroupAssembler {
     }
     columns_.reserve(plan.fields.size());
     for (const FieldColumn& field : plan.fields) {
-      columns_.push_back(ColumnName(reader.leaves()[field.leaf]));
+      columns_.push_back(JoinPath(reader.leaves()[field.leaf].path));
     }
   }
 

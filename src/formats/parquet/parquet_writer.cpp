@@ -47,10 +47,7 @@ constexpr std::int32_t kMaxI32 = std::numeric_limits<std::int32_t>::max();
 // "column 'v.list.element'", for errors.
 std::string ColumnName(const LeafColumn& leaf) {
   std::string name = "column '";
-  for (std::size_t i = 0; i < leaf.path.size(); ++i) {
-    if (i > 0) name += '.';
-    name += leaf.path[i];
-  }
+  name += JoinPath(leaf.path);
   name += '\'';
   return name;
 }
@@ -525,7 +522,8 @@ class ChunkWriter {
   // dictionary was given up before any page used it, with nothing written.
   bool WriteWithDictionary() {
     using Dict = DictionaryFor<T>;
-    DictionaryBuilder<typename Dict::Key> dictionary;
+    // The chunk's values outlive the chunk's writing: the dictionary borrows them.
+    DictionaryBuilder<typename Dict::Key> dictionary(/*borrow=*/true);
     std::size_t committed = 0;  // the entries the kept pages use
     std::uint64_t plain_bytes = 0;
     std::uint64_t dictionary_encoded_bytes = 0;
