@@ -43,19 +43,22 @@ inline double TimeSearch(Database& db, const char* name, const Query& query, int
   return seconds;
 }
 
-// Runs `<source>/.venv/bin/python <source>/<script> <args>`, echoing its output and handing each
-// line to on_line. Returns false (after saying how to install it) when the .venv is missing. The
-// source folder is $DKDATA_SOURCE_DIR, else the one the benchmark was built from.
+// Runs `<source>/<venv>/bin/python <source>/<script> <args>`, echoing its output and handing each
+// line to on_line. Returns false (after saying how to install it) when the venv is missing. The
+// source folder is $DKDATA_SOURCE_DIR, else the one the benchmark was built from. venv: the peers'
+// .venv (scripts/install-deps.sh --peers: the Python reference and the others), or .venv-test
+// (scripts/install-deps.sh: pyarrow and DuckDB only).
 inline bool RunPython(const std::string& script, const std::string& args,
-                      const std::function<void(const char* line)>& on_line) {
+                      const std::function<void(const char* line)>& on_line,
+                      const std::string& venv = ".venv") {
   const char* root = std::getenv("DKDATA_SOURCE_DIR");
   const std::string dir = root ? root : DKDATA_SOURCE_DIR;
-  const std::string python = dir + "/.venv/bin/python";
+  const std::string python = dir + "/" + venv + "/bin/python";
   if (FILE* probe = std::fopen(python.c_str(), "r")) {
     std::fclose(probe);
   } else {
-    std::printf("%s %s: skipped (%s missing: run scripts/install-deps.sh --peers)\n",
-                script.c_str(), args.c_str(), python.c_str());
+    std::printf("%s %s: skipped (%s missing: run scripts/install-deps.sh%s)\n", script.c_str(),
+                args.c_str(), python.c_str(), venv == ".venv" ? " --peers" : "");
     return false;
   }
   FILE* pipe = popen((python + " " + dir + "/" + script + " " + args + " 2>&1").c_str(), "r");

@@ -69,16 +69,21 @@ double BestOf(int reps, const std::function<void()>& work) {
   return best;
 }
 
-// Runs bench/peers/parquet_peers.py; returns the numbers of its "peer" line (seconds, rows, ...).
+// Runs bench/peers/parquet_peers.py with DuckDB from .venv-test (scripts/install-deps.sh makes it,
+// so CI's smoke run has DuckDB too); returns the numbers of its "peer" line (seconds, rows, ...).
 std::map<std::string, double> RunPeer(const std::string& args) {
   std::map<std::string, double> out;
-  RunPython("bench/peers/parquet_peers.py", args, [&](const char* line) {
-    if (std::strncmp(line, "peer ", 5) != 0) return;
-    for (const char* key : {"seconds", "rows", "bytes"}) {
-      const std::string field = std::string(" ") + key + "=";
-      if (const char* s = std::strstr(line, field.c_str())) out[key] = std::atof(s + field.size());
-    }
-  });
+  RunPython(
+      "bench/peers/parquet_peers.py", args,
+      [&](const char* line) {
+        if (std::strncmp(line, "peer ", 5) != 0) return;
+        for (const char* key : {"seconds", "rows", "bytes"}) {
+          const std::string field = std::string(" ") + key + "=";
+          if (const char* s = std::strstr(line, field.c_str()))
+            out[key] = std::atof(s + field.size());
+        }
+      },
+      ".venv-test");
   return out;
 }
 
