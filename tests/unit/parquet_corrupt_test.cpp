@@ -36,6 +36,7 @@
 #include "formats/parquet/parquet_reader.hpp"
 #include "formats/parquet/parquet_records.hpp"
 #include "formats/parquet/thrift_compact.hpp"
+#include "parquet_test_support.hpp"
 
 namespace dkdata::internal::parquet {
 namespace {
@@ -82,16 +83,7 @@ void ReadAll(const std::string& bytes) {
 // Reads bytes, expecting Error(code) whose message contains every one of parts.
 void ExpectError(const std::string& bytes, ErrorCode code,
                  std::initializer_list<std::string_view> parts) {
-  try {
-    ReadAll(bytes);
-    ADD_FAILURE() << "no error; expected one containing '" << *parts.begin() << "'";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), code) << e.what();
-    for (std::string_view part : parts) {
-      EXPECT_NE(std::string_view(e.what()).find(part), std::string_view::npos)
-          << "message '" << e.what() << "' lacks '" << part << "'";
-    }
-  }
+  testsupport::ExpectError([&] { ReadAll(bytes); }, code, parts);
 }
 
 void ExpectInvalid(const std::string& bytes, std::initializer_list<std::string_view> parts) {
