@@ -34,11 +34,15 @@ struct ParquetReadOptions {
   // Row groups whose min/max statistics show that no row can match are skipped, and the rows of
   // the others are filtered, so that exactly the matching records are delivered.
   std::optional<Expr> filter;
-  // Threads decoding the columns of a row group at once; 0: the machine's cores.
+  // Threads that decode a row group's columns and build its records at once; 0: the machine's
+  // cores. The records, their order and any error are the same whatever the count.
   unsigned threads = 0;
 };
 
-// Calls sink with each record of the file, in the file's order; sink may move from the record.
+// Calls sink with each record of the file, in the file's order, always on the calling thread;
+// sink may move from the record. A bad row is an error thrown after the rows before it were
+// delivered (a bad page: after the row groups before its own); an exception from sink stops the
+// read and passes through.
 void ReadParquet(const std::string& path, const ParquetReadOptions& options,
                  const std::function<void(Record&)>& sink);
 // Every record of the file.

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <limits>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,7 @@
 #include "dkdata/json.hpp"
 #include "dkdata/parquet.hpp"
 #include "formats/parquet/parquet_reader.hpp"
+#include "formats/parquet/parquet_writer.hpp"
 #include "parquet_test_support.hpp"
 
 namespace dkdata {
@@ -194,6 +196,74 @@ TEST_F(ParquetRecordsTest, ProjectionAndFilterReadWhatTheyName) {
   const auto stats = internal::parquet::ReadParquetRecords(reader, low, [](Record&) {});
   EXPECT_EQ(stats.row_groups_read, 1u);
   EXPECT_EQ(stats.row_groups_skipped, 9u);
+}
+
+// Two row groups of 5 000 rows (n = 0..9999, a required INT64, and `__version__` 1), written
+// column by column so that row 3000 of the second group can hold a version dkdata refuses (-1).
+std::string TwoRowGroupsWithABadVersion(const std::string& path) {
+  using namespace internal::parquet;
+  std::vector<SchemaElement> schema(3);
+  schema[0].name = "schema";
+  schema[0].num_children = 2;
+  schema[1].name = "__version__";
+  schema[1].type = Type::kInt64;
+  schema[1].repetition_type = FieldRepetitionType::kOptional;
+  schema[2].name = "n";
+  schema[2].type = Type::kInt64;
+  schema[2].repetition_type = FieldRepetitionType::kRequired;
+  std::string bytes;
+  ParquetWriter writer(schema, WriterOptions{}, [&](std::string_view out) { bytes.append(out); });
+  for (int group = 0; group < 2; ++group) {
+    std::vector<ColumnData> columns(2);
+    for (int row = 0; row < 5000; ++row) {
+      columns[0].definition_levels.push_back(1);
+      columns[0].int64s.push_back(group == 1 && row == 3000 ? -1 : 1);
+      columns[1].int64s.push_back(group * 5000 + row);
+    }
+    writer.WriteRowGroup(columns, 5000);
+  }
+  writer.Finish();
+  std::ofstream(path, std::ios::binary) << bytes;
+  return path;
+}
+
+TEST_F(ParquetRecordsTest, EveryThreadCountDeliversTheRowsBeforeABadRowThenItsError) {
+  const std::string path = TwoRowGroupsWithABadVersion(PathOf("bad-version.parquet"));
+  for (unsigned threads : {1u, 2u, 3u}) {
+    SCOPED_TRACE(threads);
+    ParquetReadOptions options;
+    options.threads = threads;
+    std::vector<std::int64_t> seen;
+    try {
+      ReadParquet(path, options, [&](Record& record) {
+        seen.push_back(*record.Get("n")->Get<std::int64_t>());
+        EXPECT_EQ(record.version(), 1u);
+      });
+      ADD_FAILURE() << "no error";
+    } catch (const Error& error) {
+      EXPECT_NE(std::string(error.what()).find("row group 1, row 3000: negative __version__ -1"),
+                std::string::npos)
+          << error.what();
+    }
+    ASSERT_EQ(seen.size(), 8000u);
+    for (std::size_t i = 0; i < seen.size(); ++i) ASSERT_EQ(seen[i], static_cast<std::int64_t>(i));
+  }
+}
+
+TEST_F(ParquetRecordsTest, AnErrorFromTheSinkStopsAThreadedReadAtOnce) {
+  const std::string path = TwoRowGroupsWithABadVersion(PathOf("sink-throws.parquet"));
+  for (unsigned threads : {2u, 3u}) {
+    SCOPED_TRACE(threads);
+    ParquetReadOptions options;
+    options.threads = threads;
+    std::size_t calls = 0;
+    EXPECT_THROW(ReadParquet(path, options,
+                             [&](Record&) {
+                               if (++calls == 2500) throw std::runtime_error("stop");
+                             }),
+                 std::runtime_error);
+    EXPECT_EQ(calls, 2500u);
+  }
 }
 
 TEST_F(ParquetRecordsTest, BadRecordsAreRefusedAndAnExistingFileIsKept) {

@@ -2,6 +2,7 @@
 #include "formats/parquet/parquet_records.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <charconv>
 #include <cmath>
@@ -1103,55 +1104,132 @@ class RowGroupAssembler {
 
 namespace {
 
-// Below this many rows a row group is assembled on the calling thread alone.
-constexpr std::int64_t kRowsPerSlice = 8192;
+// With several threads, a row group's rows are assembled in batches of this many, in a ring of a
+// few batches per thread: small enough that a batch's records are still in the caches when the
+// sink takes them (whole slices of a row group were not: the sink's pass over them cost as much
+// as assembling them).
+constexpr std::int64_t kRowsPerBatch = 256;
+constexpr std::size_t kBatchesPerThread = 4;
 
-// Records refilled row group after row group: per slice of rows, those of the last row group.
-// A record the sink moved from is refilled from scratch.
-using SliceRecords = std::vector<std::vector<Record>>;
+// One batch's records, refilled batch after batch (a record the sink moved from is refilled from
+// scratch); how many rows were assembled, and the error that stopped the batch, if one did.
+struct RecordBatch {
+  std::vector<Record> records;
+  std::size_t assembled = 0;
+  std::exception_ptr error;
+};
 
-// The records of a decoded row group, in order, to sink. With more than one thread the rows are
-// cut into slices that the pool's threads assemble at once; sink still sees them in order, on
-// the calling thread. An error in a slice is reported after the slices before it are delivered,
-// so the rows a sink sees and the error do not depend on the thread count.
+// The records a read refills, kept from one row group to the next: one record when the calling
+// thread assembles alone, else the ring of batches.
+struct AssemblyBuffers {
+  Record single;
+  std::vector<RecordBatch> ring;
+};
+
+// Assembles rows [begin, end) of a row group into batch, catching the error that stops it.
+void AssembleBatch(const ParquetFileReader& reader, const ReadPlan& plan, std::size_t row_group,
+                   const std::vector<ColumnData>& chunks, std::int64_t begin, std::int64_t end,
+                   const std::vector<CursorStart>& starts, RecordBatch& batch) {
+  batch.assembled = 0;
+  batch.error = nullptr;
+  try {
+    batch.records.resize(static_cast<std::size_t>(end - begin));
+    RowGroupAssembler assembler(reader, plan, row_group, chunks);
+    assembler.Assemble(
+        begin, end, starts,
+        [&](std::int64_t k) -> Record& { return batch.records[static_cast<std::size_t>(k)]; },
+        [&](Record&) { ++batch.assembled; });
+  } catch (...) {
+    batch.error = std::current_exception();
+  }
+}
+
+// Hands batches 0..count to sink in order, on the calling thread, while the pool's other threads
+// assemble the next ones (assemble(b, slot) fills a ring slot). Batch b goes into slot b % ring
+// only once the sink has taken batch b - ring, so the records in flight are bounded by the ring.
+// The caller assembles too whenever the batch it waits for is not ready. Rows before a bad row
+// are delivered, then its error is thrown; an error from sink stops the pool's threads first.
+void PipelineBatches(WorkerPool& pool, std::size_t count, std::vector<RecordBatch>& ring,
+                     const std::function<void(std::size_t, RecordBatch&)>& assemble,
+                     const std::function<void(Record&)>& sink) {
+  const std::size_t slots = ring.size();
+  std::atomic<std::size_t> next{0};   // the next batch nobody has claimed
+  std::atomic<std::size_t> taken{0};  // batches the sink has taken
+  std::atomic<bool> stop{false};
+  std::vector<std::atomic<std::size_t>> ready(slots);  // 1 + the batch assembled in the slot
+  auto build = [&](std::size_t b) {
+    assemble(b, ring[b % slots]);
+    ready[b % slots].store(b + 1, std::memory_order_release);
+    ready[b % slots].notify_all();
+  };
+  pool.Start(pool.threads() - 1, [&](std::size_t) {
+    while (!stop.load(std::memory_order_relaxed)) {
+      const std::size_t b = next.fetch_add(1);
+      if (b >= count) return;
+      for (std::size_t t = taken.load(std::memory_order_acquire); b >= t + slots;
+           t = taken.load(std::memory_order_acquire)) {
+        if (stop.load(std::memory_order_relaxed)) return;
+        taken.wait(t, std::memory_order_acquire);
+      }
+      build(b);
+    }
+  });
+  try {
+    for (std::size_t t = 0; t < count; ++t) {
+      std::atomic<std::size_t>& flag = ready[t % slots];
+      for (std::size_t seen = flag.load(std::memory_order_acquire); seen != t + 1;
+           seen = flag.load(std::memory_order_acquire)) {
+        // Help while waiting: claim the next batch when it fits in the ring.
+        std::size_t b = next.load();
+        while (b < count && b < t + slots && !next.compare_exchange_weak(b, b + 1)) {
+        }
+        if (b < count && b < t + slots) {
+          build(b);
+        } else {
+          flag.wait(seen, std::memory_order_acquire);
+        }
+      }
+      RecordBatch& batch = ring[t % slots];
+      for (std::size_t k = 0; k < batch.assembled; ++k) sink(batch.records[k]);
+      if (batch.error) std::rethrow_exception(batch.error);
+      taken.store(t + 1, std::memory_order_release);
+      taken.notify_all();
+    }
+  } catch (...) {
+    stop.store(true);
+    taken.fetch_add(1);  // wakes the threads waiting for room, which then see stop
+    taken.notify_all();
+    pool.Wait();  // its tasks use the ring (and catch their own errors)
+    throw;
+  }
+  pool.Wait();
+}
+
+// The records of a decoded row group, in order, to sink, on the calling thread; with more than
+// one thread, assembled in batches on all of them (PipelineBatches). Either way the rows before a
+// bad row are delivered, then its error is thrown.
 void EmitRowGroup(const ParquetFileReader& reader, const ReadPlan& plan, std::size_t row_group,
-                  const std::vector<ColumnData>& chunks, WorkerPool& pool,
-                  SliceRecords& slices_kept, const std::function<void(Record&)>& sink) {
+                  const std::vector<ColumnData>& chunks, WorkerPool& pool, AssemblyBuffers& buffers,
+                  const std::function<void(Record&)>& sink) {
   const std::int64_t rows = reader.metadata().row_groups[row_group].num_rows;
-  const std::int64_t slices = std::min<std::int64_t>(pool.threads(), rows / kRowsPerSlice);
-  if (slices <= 1) {
-    slices_kept.resize(1);
-    slices_kept[0].resize(1);
-    Record& record = slices_kept[0][0];
+  if (pool.threads() == 1 || rows <= kRowsPerBatch) {
     RowGroupAssembler assembler(reader, plan, row_group, chunks);
     assembler.Assemble(
         0, rows, CursorStarts(reader, plan, chunks, {0}).front(),
-        [&](std::int64_t) -> Record& { return record; }, sink);
+        [&](std::int64_t) -> Record& { return buffers.single; }, sink);
     return;
   }
   std::vector<std::int64_t> begins;
-  for (std::int64_t s = 0; s < slices; ++s) begins.push_back(rows * s / slices);
+  for (std::int64_t begin = 0; begin < rows; begin += kRowsPerBatch) begins.push_back(begin);
   const auto starts = CursorStarts(reader, plan, chunks, begins);
-  slices_kept.resize(static_cast<std::size_t>(slices));
-  std::vector<std::exception_ptr> errors(static_cast<std::size_t>(slices));
-  pool.Run(static_cast<std::size_t>(slices), [&](std::size_t s) {
-    const std::int64_t end = s + 1 < begins.size() ? begins[s + 1] : rows;
-    std::vector<Record>& out = slices_kept[s];
-    out.resize(static_cast<std::size_t>(end - begins[s]));
-    try {
-      RowGroupAssembler assembler(reader, plan, row_group, chunks);
-      assembler.Assemble(
-          begins[s], end, starts[s],
-          [&](std::int64_t k) -> Record& { return out[static_cast<std::size_t>(k)]; },
-          [](Record&) {});
-    } catch (...) {
-      errors[s] = std::current_exception();
-    }
-  });
-  for (std::size_t s = 0; s < static_cast<std::size_t>(slices); ++s) {
-    if (errors[s]) std::rethrow_exception(errors[s]);  // (its rows are not all assembled)
-    for (Record& record : slices_kept[s]) sink(record);
-  }
+  buffers.ring.resize(kBatchesPerThread * pool.threads());
+  PipelineBatches(
+      pool, begins.size(), buffers.ring,
+      [&](std::size_t b, RecordBatch& batch) {
+        const std::int64_t end = b + 1 < begins.size() ? begins[b + 1] : rows;
+        AssembleBatch(reader, plan, row_group, chunks, begins[b], end, starts[b], batch);
+      },
+      sink);
 }
 
 }  // namespace
@@ -1165,7 +1243,7 @@ RecordReadStats ReadParquetRecords(const ParquetFileReader& reader,
   const unsigned threads = options.threads == 0 ? WorkerPool::DefaultThreads() : options.threads;
   WorkerPool pool(threads);
   std::vector<ColumnData> chunks(reader.leaves().size());
-  SliceRecords slices_kept;
+  AssemblyBuffers buffers;
   for (std::size_t g = 0; g < metadata.row_groups.size(); ++g) {
     const RowGroup& group = metadata.row_groups[g];
     // A projection may read no chunk that would bound the row count: bound it here.
@@ -1197,7 +1275,7 @@ RecordReadStats ReadParquetRecords(const ParquetFileReader& reader,
     });
     stats.column_chunks_read += plan.leaves.size();
     ++stats.row_groups_read;
-    EmitRowGroup(reader, plan, g, chunks, pool, slices_kept, sink);
+    EmitRowGroup(reader, plan, g, chunks, pool, buffers, sink);
   }
   return stats;
 }

@@ -44,7 +44,8 @@ struct RecordReadOptions {
   // When set, row groups whose statistics show that no row can match are skipped. Rows of the
   // other groups are all delivered: filtering them is the caller's job.
   const Expr* filter = nullptr;
-  // Threads that decode a row group's column chunks at once (0: the machine's cores).
+  // Threads that decode a row group's column chunks, then build its records, at once (0: the
+  // machine's cores). Records, order and errors do not depend on the count.
   unsigned threads = 1;
 };
 
@@ -55,8 +56,10 @@ struct RecordReadStats {
   std::size_t column_chunks_read = 0;
 };
 
-// Reads the file's rows as records, in order, calling sink for each; the sink may move from the
-// record. A column the mapping cannot read (a struct or map, a list of lists) is
+// Reads the file's rows as records, in order, calling sink for each on the calling thread; the
+// sink may move from the record. A bad row is an error thrown after the rows before it were
+// delivered (a bad page: after the row groups before its own); an exception from sink stops the
+// read and passes through. A column the mapping cannot read (a struct or map, a list of lists) is
 // Error(kUnsupported) naming it, unless the projection leaves it out. Errors of the reader pass
 // through; a JSON cell that does not parse, or a `__metadata__` that is not dkdata's, is
 // Error(kInvalidArgument) naming the file, row group, column and row.
