@@ -56,8 +56,9 @@ struct ParquetWriteOptions {
   // Rows per row group: smaller groups let readers skip more by statistics; larger ones compress
   // better.
   std::size_t row_group_size = std::size_t{1} << 17;
-  // Threads that turn a row group's records into columns and encode its column chunks at once;
-  // 0: the machine's cores. The file is the same whatever the count.
+  // Threads that turn records into columns and encode them: several row groups at once (one
+  // per thread), or a lone row group's slices of rows and column chunks; 0: the machine's cores.
+  // The file is the same whatever the count.
   unsigned threads = 0;
   // Column types by field name, for columns that should not take their type from the values (a
   // column of only nulls, ints stored as floats, ...). These columns come first, in this order;

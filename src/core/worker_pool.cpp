@@ -33,6 +33,40 @@ void WorkerPool::Run(std::size_t tasks, std::function<void(std::size_t)> task) {
   Wait();
 }
 
+void WorkerPool::RunInOrder(std::size_t tasks, const std::function<void(std::size_t)>& work,
+                            const std::function<void(std::size_t)>& finish) {
+  std::mutex mutex;
+  std::condition_variable finished_one;
+  std::size_t finished = 0;          // finish has returned for the tasks before this one
+  std::size_t first_failed = tasks;  // the earliest task that threw (tasks: none)
+  std::exception_ptr failure;
+  Run(tasks, [&](std::size_t i) {
+    try {
+      {
+        std::lock_guard lock(mutex);
+        if (first_failed < i) return;
+      }
+      work(i);
+      {
+        std::unique_lock lock(mutex);
+        finished_one.wait(lock, [&] { return finished == i || first_failed < i; });
+        if (first_failed < i) return;
+      }
+      finish(i);
+      std::lock_guard lock(mutex);
+      finished = i + 1;
+    } catch (...) {
+      std::lock_guard lock(mutex);
+      if (i < first_failed) {
+        first_failed = i;
+        failure = std::current_exception();
+      }
+    }
+    finished_one.notify_all();
+  });
+  if (failure) std::rethrow_exception(failure);
+}
+
 void WorkerPool::Start(std::size_t tasks, std::function<void(std::size_t)> task) {
   {
     std::lock_guard lock(mutex_);
@@ -70,7 +104,10 @@ void WorkerPool::Drain() {
       failure = std::current_exception();
     }
     lock.lock();
-    if (failure && !failure_) failure_ = failure;
+    if (failure && (!failure_ || index < failed_task_)) {
+      failure_ = failure;
+      failed_task_ = index;
+    }
     if (--unfinished_ == 0) done_.notify_one();
   }
 }

@@ -35,8 +35,19 @@ class WorkerPool {
 
   // Runs task(i) for every i in [0, tasks) and returns when all have returned. Each task runs
   // once, on the caller or a pool thread, in no particular order. When tasks throw, the others
-  // still run, and the exception of one of them is rethrown here.
+  // still run, and the exception of the lowest-numbered task that threw is rethrown here (the
+  // error a loop over the tasks would have stopped at).
   void Run(std::size_t tasks, std::function<void(std::size_t)> task);
+
+  // Run as a pipeline whose results come out in order: work(i) for every i in [0, tasks) on the
+  // threads, each followed, on the same thread, by finish(i) once finish(i - 1) has returned. A
+  // thread takes its next task only when finish is done with its last one, so tasks i and
+  // i + threads() never overlap: task i may use state kept at i % threads() (at most threads()
+  // tasks' state in memory). When work or finish throws, the later tasks are skipped (those already
+  // at work skip their finish), the earlier ones complete, and the exception of the earliest task
+  // that threw is rethrown.
+  void RunInOrder(std::size_t tasks, const std::function<void(std::size_t)>& work,
+                  const std::function<void(std::size_t)>& finish);
 
   // Run in two halves, so that the caller can do other work while the pool threads start on the
   // tasks: Start returns at once; Wait runs what is left on the caller too, returns when all tasks
@@ -63,7 +74,8 @@ class WorkerPool {
   std::size_t unfinished_ = 0;
   std::uint64_t round_ = 0;
   bool stopping_ = false;
-  std::exception_ptr failure_;
+  std::exception_ptr failure_;  // of the lowest-numbered task that threw
+  std::size_t failed_task_ = 0;
   std::vector<std::thread> workers_;
 };
 

@@ -586,6 +586,29 @@ TEST(ParquetEncodingTest, DictionaryBuilders) {
   }
   EXPECT_EQ(d.size(), 100u);
   EXPECT_EQ(d.values()[99], std::string(9, 'x') + "#99");
+
+  // Many values (the table grows many times), of every length up to a few words: each keeps its
+  // index, and a value seen again finds it.
+  DictionaryBuilder<std::string_view> many;
+  std::vector<std::string> texts;
+  for (int i = 0; i < 20000; ++i)
+    texts.push_back(std::string(i % 19, 'a' + i % 3) + std::to_string(i));
+  for (int round = 0; round < 2; ++round) {
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+      ASSERT_EQ(many.Add(texts[i]), static_cast<std::uint32_t>(i)) << texts[i];
+    }
+  }
+  // FLOAT: keyed by the bits, so that NaN patterns and -0.0 are values of their own.
+  DictionaryBuilder<float> floats;
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float other_nan = std::bit_cast<float>(std::bit_cast<std::uint32_t>(nan) | 1);
+  for (float f : {0.0f, -0.0f, nan, other_nan, 1.5f, nan, 0.0f}) floats.Add(f);
+  EXPECT_EQ(floats.size(), 5u);
+  std::string page;
+  floats.EncodeDictionaryPage(page);
+  EXPECT_EQ(page.size(), 20u);
+  EXPECT_EQ(floats.Add(-0.0f), 1u);
+  EXPECT_EQ(floats.Add(other_nan), 3u);
 }
 
 // ---------------------------------------------------------------------------------------------

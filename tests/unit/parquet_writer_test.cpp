@@ -8,9 +8,9 @@
 // Covered: required and optional columns of every physical type; 3-level LIST columns with null
 // lists, empty lists and null elements; dictionary on, off, given up (pages RLE_DICTIONARY then
 // PLAIN) and not worth it; several row groups; many pages (repeated columns cut at rows); every
-// codec; chunk statistics (NaN, -0.0, all-null chunks, unsigned ints, strings, decimals); the
-// logical types STRING, INT(8..64, signed and unsigned), DATE, TIMESTAMP(MICROS, UTC), DECIMAL,
-// UUID, JSON; and input that does not match the schema.
+// codec; row groups encoded on several threads; chunk statistics (NaN, -0.0, all-null chunks,
+// unsigned ints, strings, decimals); the logical types STRING, INT(8..64, signed and unsigned),
+// DATE, TIMESTAMP(MICROS, UTC), DECIMAL, UUID, JSON; and input that does not match the schema.
 
 #include "formats/parquet/parquet_writer.hpp"
 
@@ -34,6 +34,7 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -1054,6 +1055,73 @@ TEST_F(ParquetWriterTest, SeveralRowGroupsAndManyPages) {
   }
   EXPECT_EQ(lines["col v"], want_lists + "]");
   EXPECT_EQ(lines["stats n 2"], "[1100,1799,0]");
+}
+
+// Row groups encoded at once on threads of the caller's (EncodeRowGroup, also while another row
+// group is appended) and appended in order make the file that WriteRowGroup makes, at any
+// WriterOptions::threads. (Named *Concurren* so that the TSan job runs it.)
+TEST_F(ParquetWriterTest, ConcurrentlyEncodedRowGroupsMakeTheSameFile) {
+  std::vector<SchemaElement> schema;
+  std::vector<Group> groups;
+  for (std::uint32_t g = 0; g < 7; ++g) {
+    AllTypes t = MakeAllTypes(300 + 150 * g, strings_, g);
+    schema = t.schema;
+    groups.push_back(std::move(t.group));
+  }
+  WriterOptions options = Defaults();
+  options.data_page_size = 1000;  // several pages, some after the dictionary is given up
+  options.threads = 1;
+  const std::string one_thread = Write(schema, options, groups);
+  ReadAndCompare(one_thread, schema, options, groups);
+  options.threads = 3;
+  EXPECT_EQ(Write(schema, options, groups), one_thread);
+
+  // Rounds of 3 row groups, each encoded by a thread of its own into one of two sets of
+  // EncodedRowGroup (reused), while this thread appends the round before from the other set.
+  constexpr std::size_t kThreads = 3;
+  std::string file;
+  ParquetWriter writer(schema, options, [&](std::string_view bytes) { file.append(bytes); });
+  std::vector<EncodedRowGroup> encoded(2 * kThreads);
+  auto append_round = [&](std::size_t round) {
+    for (std::size_t g = round * kThreads; g < std::min(groups.size(), (round + 1) * kThreads);
+         ++g) {
+      writer.AppendRowGroup(encoded[round % 2 * kThreads + g % kThreads]);
+    }
+  };
+  const std::size_t rounds = (groups.size() + kThreads - 1) / kThreads;
+  for (std::size_t round = 0; round < rounds; ++round) {
+    std::vector<std::thread> threads;
+    for (std::size_t g = round * kThreads; g < std::min(groups.size(), (round + 1) * kThreads);
+         ++g) {
+      threads.emplace_back([&, g, round] {
+        writer.EncodeRowGroup(groups[g].columns, groups[g].rows,
+                              encoded[round % 2 * kThreads + g % kThreads]);
+      });
+    }
+    if (round > 0) append_round(round - 1);
+    for (std::thread& thread : threads) thread.join();
+  }
+  append_round(rounds - 1);
+  writer.Finish();
+  EXPECT_EQ(file, one_thread);
+}
+
+TEST_F(ParquetWriterTest, EncodeRowGroupErrorsWriteNothingAndAppendTakesOnlyAnEncodedGroup) {
+  const std::vector<SchemaElement> schema = {Root(1), Leaf("a", Type::kInt32)};
+  const std::vector<Group> groups = {{{Required<std::int32_t>({1, 2})}, 2}};
+  const std::string expected = Write(schema, Uncompressed(), groups);
+  std::string file;
+  ParquetWriter writer(schema, Uncompressed(), [&](std::string_view b) { file.append(b); });
+  EncodedRowGroup encoded;
+  ExpectInvalid([&] { writer.AppendRowGroup(encoded); }, {"did not encode"});
+  const std::vector<ColumnData> bad = {Required<std::int32_t>({1})};
+  ExpectInvalid([&] { writer.EncodeRowGroup(bad, 2, encoded); }, {"column 'a'"});
+  ExpectInvalid([&] { writer.AppendRowGroup(encoded); }, {"did not encode"});
+  writer.EncodeRowGroup(groups[0].columns, 2, encoded);
+  writer.AppendRowGroup(encoded);
+  ExpectInvalid([&] { writer.AppendRowGroup(encoded); }, {"appended already"});
+  writer.Finish();
+  EXPECT_EQ(file, expected);
 }
 
 TEST_F(ParquetWriterTest, RepeatedColumnsCutPagesOnlyBetweenRows) {

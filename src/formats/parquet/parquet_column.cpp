@@ -41,6 +41,10 @@ void ColumnData::clear() {
   storage.clear();
 }
 
+void ColumnData::AppendByteArrayCopy(std::string_view value) {
+  byte_arrays.push_back(KeepPacked(value, storage));
+}
+
 void ColumnData::Append(const ColumnData& other) {
   AppendTo(definition_levels, other.definition_levels);
   AppendTo(repetition_levels, other.repetition_levels);

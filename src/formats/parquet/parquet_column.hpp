@@ -41,7 +41,8 @@ struct ColumnData {
   std::vector<float> floats;           // FLOAT
   std::vector<double> doubles;         // DOUBLE
   // BYTE_ARRAY and FIXED_LEN_BYTE_ARRAY. The views point into storage (the reader's decompressed
-  // pages) or into memory the writer's caller keeps alive until the write returns.
+  // pages, AppendByteArrayCopy's blocks) or into memory the writer's caller keeps alive until the
+  // write returns.
   std::vector<std::string_view> byte_arrays;
   std::deque<std::string> storage;  // a deque never moves its strings
 
@@ -51,6 +52,9 @@ struct ColumnData {
   // The number of present values, i.e. the size of the vector of the physical type.
   std::size_t value_count(Type type) const;
   void clear();
+  // Appends a copy of value to byte_arrays, kept in storage next to the copies before it
+  // (KeepPacked): values packed together encode faster than views into memory all over the heap.
+  void AppendByteArrayCopy(std::string_view value);
   // Appends other's levels and values after these (a column filled in slices of rows). Byte
   // arrays are appended as views: other's storage must outlive this column's use of them.
   void Append(const ColumnData& other);

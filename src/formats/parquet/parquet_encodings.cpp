@@ -928,34 +928,51 @@ void EncodeByteStreamSplit(std::string_view values, std::size_t width, std::stri
   }
 }
 
+// ---- Byte arrays kept by the writer ----
+
+std::string_view KeepPacked(std::string_view value, std::deque<std::string>& blocks) {
+  constexpr std::size_t kBlockBytes = std::size_t{64} << 10;
+  if (blocks.empty() || blocks.back().capacity() - blocks.back().size() < value.size()) {
+    blocks.emplace_back().reserve(std::max(kBlockBytes, value.size()));
+  }
+  std::string& block = blocks.back();
+  const std::size_t at = block.size();
+  block.append(value);
+  return std::string_view(block).substr(at);
+}
+
 // ---- Dictionaries ----
 
 template <typename T>
-std::uint32_t DictionaryBuilder<T>::Add(T value) {
-  Key key;
-  if constexpr (std::is_same_v<T, std::string_view>) {
-    key = value;
-  } else {
-    key = std::bit_cast<Key>(value);
-  }
-  if (auto it = index_.find(key); it != index_.end()) return it->second;
+std::uint32_t DictionaryBuilder<T>::Insert(T value, std::uint64_t key, std::size_t s) {
   if (values_.size() >= std::numeric_limits<std::uint32_t>::max()) {
     FailEncode("dictionary", "more than 2^32-1 distinct values");
   }
   const auto index = static_cast<std::uint32_t>(values_.size());
   if constexpr (std::is_same_v<T, std::string_view>) {
     LengthAsInt32(value.size(), "dictionary");
-    // Borrowed values outlive the builder (the caller says so); others are copied.
-    const std::string_view kept = borrow_ ? value : std::string_view(owned_.emplace_back(value));
-    index_.emplace(kept, index);
-    values_.push_back(kept);
+    values_.push_back(KeepPacked(value, blocks_));
     plain_size_ += 4 + value.size();
   } else {
-    index_.emplace(key, index);
     values_.push_back(value);
     plain_size_ += sizeof(T);
   }
+  slots_[s] = Slot{key, index + 1};
+  if (2 * values_.size() > slots_.size()) Grow();
   return index;
+}
+
+template <typename T>
+void DictionaryBuilder<T>::Grow() {
+  const std::vector<Slot> old = std::exchange(slots_, std::vector<Slot>(slots_.size() * 2));
+  --slot_shift_;
+  const std::size_t mask = slots_.size() - 1;
+  for (const Slot& slot : old) {
+    if (slot.index_plus_one == 0) continue;
+    std::size_t s = SlotOf(slot.key);
+    while (slots_[s].index_plus_one != 0) s = (s + 1) & mask;
+    slots_[s] = slot;
+  }
 }
 
 template <typename T>
@@ -972,6 +989,8 @@ void DictionaryBuilder<T>::EncodeDictionaryPage(std::string& out) const {
     EncodePlainInt32(values_, out);
   } else if constexpr (std::is_same_v<T, std::int64_t>) {
     EncodePlainInt64(values_, out);
+  } else if constexpr (std::is_same_v<T, float>) {
+    EncodePlainFloat(values_, out);
   } else {
     EncodePlainDouble(values_, out);
   }
@@ -980,6 +999,7 @@ void DictionaryBuilder<T>::EncodeDictionaryPage(std::string& out) const {
 template class DictionaryBuilder<std::string_view>;
 template class DictionaryBuilder<std::int32_t>;
 template class DictionaryBuilder<std::int64_t>;
+template class DictionaryBuilder<float>;
 template class DictionaryBuilder<double>;
 
 }  // namespace dkdata::internal::parquet

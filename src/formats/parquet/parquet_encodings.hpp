@@ -29,15 +29,16 @@
 #pragma once
 
 #include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <deque>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
-#include <unordered_map>
 #include <vector>
 
 namespace dkdata::internal::parquet {
@@ -174,21 +175,63 @@ void DecodeByteStreamSplitFixedLenByteArray(const EncodedBytes& in, std::int32_t
 // width bytes per value in values (value-major); appends them split into streams.
 void EncodeByteStreamSplit(std::string_view values, std::size_t width, std::string& out);
 
+// ---- Byte arrays kept by the writer ----
+
+// Copies value to the end of the last of blocks, or of a new block when that one has no room, and
+// returns a view of the copy. Values kept so lie close together, and their views stay valid as
+// long as blocks does (a block is never reallocated; a deque never moves its strings).
+std::string_view KeepPacked(std::string_view value, std::deque<std::string>& blocks);
+
 // ---- Dictionaries (writer) ----
-//
+
+// The hash of a string that DictionaryBuilder keys it by: a few multiplications for a short
+// value, spread well enough for its table (not made to withstand inputs chosen to collide).
+inline std::uint64_t HashBytes(std::string_view bytes) {
+  constexpr std::uint64_t kMultiplier = 0x9e3779b97f4a7c15u;
+  const char* p = bytes.data();
+  std::size_t n = bytes.size();
+  std::uint64_t hash = n * kMultiplier;
+  auto mix = [&](std::uint64_t word) {
+    hash = (hash ^ word) * kMultiplier;
+    hash ^= hash >> 32;
+  };
+  for (; n >= 8; p += 8, n -= 8) {
+    std::uint64_t word;
+    std::memcpy(&word, p, 8);
+    mix(word);
+  }
+  if (n >= 4) {  // 4..7 bytes left: their first and last four, overlapping
+    std::uint32_t first, last;
+    std::memcpy(&first, p, 4);
+    std::memcpy(&last, p + n - 4, 4);
+    mix(std::uint64_t{first} << 32 | last);
+  } else if (n > 0) {  // 1..3 bytes: the first, the middle and the last
+    const auto byte = [&](std::size_t i) { return std::uint64_t{static_cast<std::uint8_t>(p[i])}; };
+    mix(byte(0) << 16 | byte(n / 2) << 8 | byte(n - 1));
+  }
+  return hash;
+}
+
 // Collects the distinct values of a column chunk in the order they first appear and gives each
-// value its index. T is std::string_view (BYTE_ARRAY: the builder keeps its own copies),
-// std::int32_t, std::int64_t or double (doubles are told apart by their bits: every NaN pattern
-// and -0.0 are values of their own).
+// value its index. T is std::string_view (BYTE_ARRAY: the builder keeps its own copies, packed
+// together), std::int32_t, std::int64_t, float or double (floats are told apart by their bits:
+// every NaN pattern and -0.0 are values of their own).
 template <typename T>
 class DictionaryBuilder {
  public:
-  DictionaryBuilder() = default;
-  // borrow: BYTE_ARRAY values outlive the builder, so it keeps views instead of copies.
-  explicit DictionaryBuilder(bool borrow) : borrow_(borrow) {}
+  DictionaryBuilder() : slots_(kInitialSlots) {}
 
   // The index of value, adding it when it is new.
-  std::uint32_t Add(T value);
+  std::uint32_t Add(T value) {
+    const std::uint64_t key = KeyOf(value);
+    for (std::size_t s = SlotOf(key);; s = (s + 1) & (slots_.size() - 1)) {
+      const Slot& slot = slots_[s];
+      if (slot.index_plus_one == 0) return Insert(value, key, s);
+      if (slot.key == key && (kKeyIsValue || values_[slot.index_plus_one - 1] == value)) {
+        return slot.index_plus_one - 1;
+      }
+    }
+  }
   // Add() for each value, the indices appended to indices.
   void AddAll(std::span<const T> values, std::vector<std::uint32_t>& indices);
 
@@ -201,18 +244,46 @@ class DictionaryBuilder {
   std::size_t plain_size() const { return plain_size_; }
 
  private:
-  using Key = std::conditional_t<std::is_same_v<T, std::string_view>, std::string_view,
-                                 std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>>;
-  std::unordered_map<Key, std::uint32_t> index_;
+  // An open-addressing table: a power-of-two number of slots, at most half of them used, a key
+  // that is not in its slot in the next free one (linear probing). A slot holds the key of a value
+  // (its bits; a string's hash) and the value's index + 1 (0: the slot is free).
+  struct Slot {
+    std::uint64_t key = 0;
+    std::uint32_t index_plus_one = 0;
+  };
+  static constexpr std::size_t kInitialSlots = 16;
+  // Whether equal keys mean equal values (all but strings).
+  static constexpr bool kKeyIsValue = !std::is_same_v<T, std::string_view>;
+
+  static std::uint64_t KeyOf(T value) {
+    if constexpr (std::is_same_v<T, std::string_view>) {
+      return HashBytes(value);
+    } else if constexpr (sizeof(T) == 4) {
+      return std::bit_cast<std::uint32_t>(value);
+    } else {
+      return std::bit_cast<std::uint64_t>(value);
+    }
+  }
+  // The key's first slot to try: the high bits of its product with 2^64 / golden ratio, which
+  // spreads keys that differ only in their low bits (consecutive ints).
+  std::size_t SlotOf(std::uint64_t key) const {
+    return static_cast<std::size_t>((key * 0x9e3779b97f4a7c15u) >> slot_shift_);
+  }
+  // Adds value (not in the table) in the free slot s; returns its index.
+  std::uint32_t Insert(T value, std::uint64_t key, std::size_t s);
+  void Grow();
+
+  std::vector<Slot> slots_;
+  int slot_shift_ = 64 - std::countr_zero(kInitialSlots);  // 64 - log2(slots_.size())
   std::vector<T> values_;
-  std::deque<std::string> owned_;  // BYTE_ARRAY copies; a deque never moves its elements
-  bool borrow_ = false;
+  std::deque<std::string> blocks_;  // BYTE_ARRAY copies (KeepPacked)
   std::size_t plain_size_ = 0;
 };
 
 extern template class DictionaryBuilder<std::string_view>;
 extern template class DictionaryBuilder<std::int32_t>;
 extern template class DictionaryBuilder<std::int64_t>;
+extern template class DictionaryBuilder<float>;
 extern template class DictionaryBuilder<double>;
 
 }  // namespace dkdata::internal::parquet

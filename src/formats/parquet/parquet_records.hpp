@@ -77,9 +77,12 @@ struct RecordWriteOptions {
   std::vector<std::pair<std::string, FieldType>> schema;
 };
 
-// Writes the records as one Parquet file through sink. NaN and infinities are written in float
-// columns; in a column of mixed kinds (stored as JSON) they are Error(kInvalidArgument) naming
-// the record and field. Invalid UTF-8 in a string is an error too (Parquet strings are UTF-8).
+// Writes the records as one Parquet file through sink, which gets the bytes in order, one call at
+// a time, but not always on the calling thread: options.writer.threads threads fill and encode
+// several row groups at once. The file, and the error when records are bad, do not depend on the
+// count. NaN and infinities are written in float columns; in a column of mixed kinds (stored as
+// JSON) they are Error(kInvalidArgument) naming the record and field. Invalid UTF-8 in a string is
+// an error too (Parquet strings are UTF-8).
 void WriteParquetRecords(std::span<const Record* const> records, const RecordWriteOptions& options,
                          const ParquetWriter::Sink& sink);
 

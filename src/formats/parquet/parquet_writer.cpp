@@ -1,13 +1,14 @@
 // formats/parquet/parquet_writer.cpp: see parquet_writer.hpp.
 //
-// A row group is checked whole (every column against the schema) before its first byte is
-// written. Then each column chunk goes out on its own:
+// A row group is checked whole (every column against the schema) before it is encoded. Each column
+// chunk is encoded into a buffer of its own, its offsets counted from its start, and moved to
+// where the chunk lands when the row group is appended to the file:
 //
 // - Pages are cut before the first slot at which the page already holds data_page_size bytes of
 //   values counted in PLAIN size whatever their encoding (a null slot counts as one byte, so that
 //   a run of nulls is cut too); in a repeated column only before a slot of repetition level 0, so
 //   every page starts a row.
-// - Dictionary (every type but BOOLEAN and INT96; FLOAT keyed by its bits): pages are encoded
+// - Dictionary (every type but BOOLEAN and INT96; floats keyed by their bits): pages are encoded
 //   RLE_DICTIONARY and held back (the dictionary page comes first in the chunk and is known only
 //   when the dictionary stops growing) until a page leaves the dictionary larger than
 //   dictionary_page_limit or no longer worth it (dictionary + indices so far not smaller than the
@@ -16,10 +17,10 @@
 //   dictionary (a first page of unique values: the usual case of ids), the chunk has no
 //   dictionary page at all.
 // - Each page body (levels with their u32 lengths, then values) is compressed as one block.
+// - Statistics: the values of dictionary-encoded pages are bounded by the dictionary's entries.
 #include "formats/parquet/parquet_writer.hpp"
 
 #include <algorithm>
-#include <bit>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -27,6 +28,7 @@
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <variant>
 
 #include "core/worker_pool.hpp"
 #include "dkdata/errors.hpp"
@@ -122,131 +124,89 @@ int CompareSignedBigEndian(std::string_view a, std::string_view b) {
   return 0;
 }
 
+// The least and greatest of a column chunk's values in its sort order, found over parts of them
+// (the dictionary's entries stand for the values of its pages). NaN is never a bound.
 template <typename T>
-void IntegerBounds(std::span<const T> values, bool is_unsigned, Statistics& stats) {
-  if (is_unsigned) {
-    using U = std::make_unsigned_t<T>;
-    U lo = std::numeric_limits<U>::max();
-    U hi = 0;
-    for (T value : values) {
-      lo = std::min(lo, static_cast<U>(value));
-      hi = std::max(hi, static_cast<U>(value));
-    }
-    stats.min_value = PlainBytes(lo);
-    stats.max_value = PlainBytes(hi);
-  } else {
-    T lo = std::numeric_limits<T>::max();
-    T hi = std::numeric_limits<T>::min();
-    for (T value : values) {
-      lo = std::min(lo, value);
-      hi = std::max(hi, value);
-    }
-    stats.min_value = PlainBytes(lo);
-    stats.max_value = PlainBytes(hi);
-  }
-}
+class ChunkBounds {
+ public:
+  explicit ChunkBounds(SortOrder order) : order_(order) {}
 
-// NaN is never a bound; a zero min is written -0.0 and a zero max +0.0 (a reader comparing with
-// either zero then keeps the chunk); no bounds when every value is NaN.
-template <typename F>
-void FloatBounds(std::span<const F> values, Statistics& stats) {
-  std::int64_t nans = 0;
-  F lo = std::numeric_limits<F>::infinity();
-  F hi = -std::numeric_limits<F>::infinity();
-  for (F value : values) {
-    if (std::isnan(value)) {
-      ++nans;
-      continue;
+  void Add(std::span<const T> values) {
+    if (order_ == SortOrder::kNone) return;
+    if constexpr (std::is_same_v<T, std::uint8_t>) {  // BOOLEAN: any nonzero byte is true
+      for (std::uint8_t value : values) Extend(value != 0, std::less<>());
+    } else if constexpr (std::is_same_v<T, std::int32_t> || std::is_same_v<T, std::int64_t>) {
+      if (order_ == SortOrder::kUnsigned) {
+        ExtendAll(values, [](T a, T b) {
+          using U = std::make_unsigned_t<T>;
+          return static_cast<U>(a) < static_cast<U>(b);
+        });
+      } else {
+        ExtendAll(values, std::less<>());
+      }
+    } else if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+      for (T value : values) {
+        if (!std::isnan(value)) Extend(value, std::less<>());
+      }
+    } else if constexpr (std::is_same_v<T, std::string_view>) {
+      // string_view compares as unsigned char (char_traits<char>), as Parquet orders bytes.
+      if (order_ == SortOrder::kSignedBytes) {
+        ExtendAll(values, [](std::string_view a, std::string_view b) {
+          return CompareSignedBigEndian(a, b) < 0;
+        });
+      } else {
+        ExtendAll(values, std::less<>());
+      }
     }
-    lo = std::min(lo, value);
-    hi = std::max(hi, value);
   }
-  stats.nan_count = nans;
-  if (static_cast<std::size_t>(nans) == values.size()) return;
-  if (lo == 0) lo = -F{0};
-  if (hi == 0) hi = F{0};
-  stats.min_value = PlainBytes(lo);
-  stats.max_value = PlainBytes(hi);
-}
 
-void ByteBounds(std::span<const std::string_view> values, bool signed_decimal, Statistics& stats) {
-  std::string_view lo = values[0];
-  std::string_view hi = values[0];
-  for (std::string_view value : values) {
-    // string_view compares as unsigned char (char_traits<char>), as Parquet orders bytes.
-    if (signed_decimal) {
-      if (CompareSignedBigEndian(value, lo) < 0) lo = value;
-      if (CompareSignedBigEndian(value, hi) > 0) hi = value;
+  // Sets stats' min_value and max_value, when the order has bounds and a value was added. A zero
+  // float min is written -0.0 and a zero max +0.0, so that a reader comparing with either zero
+  // keeps the chunk.
+  void Write(Statistics& stats) const {
+    if (!any_) return;
+    if constexpr (std::is_same_v<T, std::string_view>) {
+      stats.min_value = std::string(lo_);
+      stats.max_value = std::string(hi_);
+    } else if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+      stats.min_value = PlainBytes(lo_ == 0 ? -T{0} : lo_);
+      stats.max_value = PlainBytes(hi_ == 0 ? T{0} : hi_);
     } else {
-      if (value < lo) lo = value;
-      if (value > hi) hi = value;
+      stats.min_value = PlainBytes(lo_);
+      stats.max_value = PlainBytes(hi_);
     }
   }
-  stats.min_value = std::string(lo);
-  stats.max_value = std::string(hi);
-}
 
-template <typename T>
-Statistics ChunkStatistics(std::span<const T> values, std::size_t slots, SortOrder order) {
-  Statistics stats;
-  stats.null_count = static_cast<std::int64_t>(slots - values.size());
-  if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
-    FloatBounds(values, stats);  // nan_count even when there are no values
-    return stats;
+ private:
+  template <typename Less>
+  void Extend(T value, Less less) {
+    if (!any_) {
+      lo_ = hi_ = value;
+      any_ = true;
+    } else if (less(value, lo_)) {
+      lo_ = value;
+    } else if (less(hi_, value)) {
+      hi_ = value;
+    }
   }
-  if (order == SortOrder::kNone || values.empty()) return stats;
-  if constexpr (std::is_same_v<T, std::uint8_t>) {  // BOOLEAN
-    bool any_false = false;
-    bool any_true = false;
-    for (std::uint8_t value : values) (value != 0 ? any_true : any_false) = true;
-    stats.min_value = std::string(1, any_false ? '\0' : '\1');
-    stats.max_value = std::string(1, any_true ? '\1' : '\0');
-  } else if constexpr (std::is_same_v<T, std::int32_t> || std::is_same_v<T, std::int64_t>) {
-    IntegerBounds(values, order == SortOrder::kUnsigned, stats);
-  } else if constexpr (std::is_same_v<T, std::string_view>) {
-    ByteBounds(values, order == SortOrder::kSignedBytes, stats);
+
+  template <typename Less>
+  void ExtendAll(std::span<const T> values, Less less) {
+    for (const T& value : values) Extend(value, less);
   }
-  return stats;
-}
+
+  const SortOrder order_;
+  bool any_ = false;
+  T lo_{};
+  T hi_{};
+};
 
 // ---- Dictionaries ----
 
-// The dictionary a physical type's values use: Key is DictionaryBuilder's type. FLOAT goes
-// through its bits as INT32 (PLAIN writes the same bytes; NaNs and -0.0 stay apart).
+// Whether a chunk of values of physical type T may be dictionary-encoded (DictionaryBuilder<T>):
+// all but BOOLEAN and INT96.
 template <typename T>
-struct DictionaryFor {
-  static constexpr bool kUsed = false;
-};
-template <>
-struct DictionaryFor<std::int32_t> {
-  static constexpr bool kUsed = true;
-  using Key = std::int32_t;
-  static Key KeyOf(std::int32_t value) { return value; }
-};
-template <>
-struct DictionaryFor<float> {
-  static constexpr bool kUsed = true;
-  using Key = std::int32_t;
-  static Key KeyOf(float value) { return std::bit_cast<std::int32_t>(value); }
-};
-template <>
-struct DictionaryFor<std::int64_t> {
-  static constexpr bool kUsed = true;
-  using Key = std::int64_t;
-  static Key KeyOf(std::int64_t value) { return value; }
-};
-template <>
-struct DictionaryFor<double> {
-  static constexpr bool kUsed = true;
-  using Key = double;
-  static Key KeyOf(double value) { return value; }
-};
-template <>
-struct DictionaryFor<std::string_view> {
-  static constexpr bool kUsed = true;
-  using Key = std::string_view;
-  static Key KeyOf(std::string_view value) { return value; }
-};
+constexpr bool kDictionaryEncodable = !std::is_same_v<T, std::uint8_t> && !std::is_same_v<T, Int96>;
 
 // PLAIN values; type_length > 0 marks FIXED_LEN_BYTE_ARRAY among the string views.
 template <typename T>
@@ -426,13 +386,14 @@ class ColumnCheck {
 
 // ---- Column chunks ----
 
-// Writes one column chunk of values of physical type T (BOOLEAN as std::uint8_t, byte arrays as
-// std::string_view) and returns its metadata.
+// Encodes one column chunk of values of physical type T (BOOLEAN as std::uint8_t, byte arrays as
+// std::string_view), appending it to out, and returns its metadata (offsets counted from out's
+// start).
 template <typename T>
 class ChunkWriter {
  public:
   ChunkWriter(const SchemaElement& element, const LeafColumn& leaf, const ColumnData& data,
-              std::span<const T> values, const WriterOptions& options, Output& out,
+              std::span<const T> values, const WriterOptions& options, std::string& out,
               Buffers& buffers)
       : element_(element),
         leaf_(leaf),
@@ -445,10 +406,10 @@ class ChunkWriter {
         slots_(data.definition_levels.empty() ? values.size() : data.definition_levels.size()) {}
 
   ColumnMetaData Write() {
-    const std::uint64_t chunk_start = out_.offset;
+    const std::uint64_t chunk_start = out_.size();
     CutPages();
     bool dictionary_page = false;
-    if constexpr (DictionaryFor<T>::kUsed) {
+    if constexpr (kDictionaryEncodable<T>) {
       if (options_.dictionary && !values_.empty()) dictionary_page = WriteWithDictionary();
     }
     if (!dictionary_page) WritePlainPages(0);
@@ -465,13 +426,29 @@ class ChunkWriter {
     meta.total_compressed_size = compressed_bytes_;
     meta.data_page_offset = static_cast<std::int64_t>(chunk_start + dictionary_page_bytes_);
     if (dictionary_page) meta.dictionary_page_offset = static_cast<std::int64_t>(chunk_start);
-    if (options_.statistics) {
-      meta.statistics = ChunkStatistics(values_, slots_, ColumnSortOrder(element_));
-    }
+    if (options_.statistics) meta.statistics = ChunkStatistics();
     return meta;
   }
 
  private:
+  // The chunk's statistics (see the header). The values in dictionary pages have the bounds of
+  // the dictionary's entries, far fewer to compare.
+  Statistics ChunkStatistics() const {
+    Statistics stats;
+    stats.null_count = static_cast<std::int64_t>(slots_ - values_.size());
+    if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+      stats.nan_count =
+          std::count_if(values_.begin(), values_.end(), [](T value) { return std::isnan(value); });
+    }
+    ChunkBounds<T> bounds(ColumnSortOrder(element_));
+    if constexpr (kDictionaryEncodable<T>) {
+      bounds.Add(std::span(dictionary_.values()).first(dictionary_entries_));
+    }
+    bounds.Add(values_.subspan(plain_values_begin_));
+    bounds.Write(stats);
+    return stats;
+  }
+
   // PLAIN bits of a value, to cut pages.
   std::uint64_t ValueBits(const T& value) const {
     if constexpr (std::is_same_v<T, std::uint8_t>) {
@@ -521,9 +498,7 @@ class ChunkWriter {
   // Returns whether a dictionary page was written (and the pages that use it); false when the
   // dictionary was given up before any page used it, with nothing written.
   bool WriteWithDictionary() {
-    using Dict = DictionaryFor<T>;
-    // The chunk's values outlive the chunk's writing: the dictionary borrows them.
-    DictionaryBuilder<typename Dict::Key> dictionary(/*borrow=*/true);
+    DictionaryBuilder<T>& dictionary = dictionary_;
     std::size_t committed = 0;  // the entries the kept pages use
     std::uint64_t plain_bytes = 0;
     std::uint64_t dictionary_encoded_bytes = 0;
@@ -551,7 +526,7 @@ class ChunkWriter {
       bool give_up = false;
       std::uint64_t page_plain = 0;
       for (std::size_t v = page.value_begin; v < page.value_end; ++v) {
-        indices.push_back(dictionary.Add(Dict::KeyOf(values_[v])));
+        indices.push_back(dictionary.Add(values_[v]));
         page_plain += ValueBits(values_[v]) / 8;
         if (v + 1 == checkpoint) {
           if (not_worth_it(indices.size(), plain_bytes + page_plain)) {
@@ -577,19 +552,18 @@ class ChunkWriter {
     }
     std::string& body = buffers_.body;
     body.clear();
-    const std::span<const typename Dict::Key> entries(dictionary.values().data(), committed);
-    if constexpr (std::is_same_v<typename Dict::Key, std::string_view>) {
-      EncodePlainValues(entries, type_length_, body);
-    } else {
-      EncodePlainValues(entries, 0, body);
-    }
+    const std::span<const T> entries(dictionary.values().data(), committed);
+    EncodePlainValues(entries, type_length_, body);
     PageHeader header;
     header.type = PageType::kDictionaryPage;
     header.dictionary_page_header = DictionaryPageHeader{};
     header.dictionary_page_header->num_values = static_cast<std::int32_t>(committed);
     header.dictionary_page_header->encoding = Encoding::kPlain;
     dictionary_page_bytes_ = EmitPage(header, body, nullptr);
-    out_.Write(buffers_.pending);
+    out_.append(buffers_.pending);
+    dictionary_entries_ = committed;
+    plain_values_begin_ =
+        p < buffers_.pages.size() ? buffers_.pages[p].value_begin : values_.size();
     WritePlainPages(p);
     return true;
   }
@@ -602,7 +576,7 @@ class ChunkWriter {
   }
 
   // A v1 data page of the page's slots: RLE_DICTIONARY with buffers_.indices when a dictionary
-  // size is given, else PLAIN. Appended to pending when given, else written.
+  // size is given, else PLAIN. Appended to pending when given, else to the chunk.
   void EncodeDataPage(const PageRange& page, std::optional<std::size_t> dictionary_size,
                       std::string* pending) {
     std::string& body = buffers_.body;
@@ -637,8 +611,8 @@ class ChunkWriter {
     EmitPage(header, body, pending);
   }
 
-  // Compresses body, completes header, and appends both to pending (when given) or writes
-  // them. Returns the bytes they take in the file.
+  // Compresses body, completes header, and appends both to pending (when given) or to the chunk.
+  // Returns the bytes they take in the file.
   std::uint64_t EmitPage(PageHeader& header, const std::string& body, std::string* pending) {
     if (body.size() > static_cast<std::size_t>(kMaxI32)) {
       Fail(ColumnName(leaf_) + ": a page of " + std::to_string(body.size()) +
@@ -665,8 +639,8 @@ class ChunkWriter {
       pending->append(header_bytes);
       pending->append(stored);
     } else {
-      out_.Write(header_bytes);
-      out_.Write(stored);
+      out_.append(header_bytes);
+      out_.append(stored);
     }
     return header_bytes.size() + stored.size();
   }
@@ -676,10 +650,15 @@ class ChunkWriter {
   const ColumnData& data_;
   const std::span<const T> values_;
   const WriterOptions& options_;
-  Output& out_;
+  std::string& out_;
   Buffers& buffers_;
   const std::int32_t type_length_;  // > 0 only for FIXED_LEN_BYTE_ARRAY
   const std::size_t slots_;
+  // The dictionary, its entries that the dictionary page holds, and the first value after the
+  // pages that use them.
+  std::conditional_t<kDictionaryEncodable<T>, DictionaryBuilder<T>, std::monostate> dictionary_;
+  std::size_t dictionary_entries_ = 0;
+  std::size_t plain_values_begin_ = 0;
   std::int64_t uncompressed_bytes_ = 0;
   std::int64_t compressed_bytes_ = 0;
   std::uint64_t dictionary_page_bytes_ = 0;
@@ -687,46 +666,62 @@ class ChunkWriter {
 };
 
 template <typename T>
-ColumnMetaData WriteChunk(const SchemaElement& element, const LeafColumn& leaf,
-                          const ColumnData& data, const std::vector<T>& values,
-                          const WriterOptions& options, Output& out, Buffers& buffers) {
+ColumnMetaData EncodeChunk(const SchemaElement& element, const LeafColumn& leaf,
+                           const ColumnData& data, const std::vector<T>& values,
+                           const WriterOptions& options, std::string& out, Buffers& buffers) {
   return ChunkWriter<T>(element, leaf, data, std::span<const T>(values), options, out, buffers)
       .Write();
 }
 
-ColumnMetaData WriteColumnChunk(const SchemaElement& element, const LeafColumn& leaf,
-                                const ColumnData& data, const WriterOptions& options, Output& out,
-                                Buffers& buffers) {
+ColumnMetaData EncodeColumnChunk(const SchemaElement& element, const LeafColumn& leaf,
+                                 const ColumnData& data, const WriterOptions& options,
+                                 std::string& out, Buffers& buffers) {
   switch (leaf.type) {
     case Type::kBoolean:
-      return WriteChunk(element, leaf, data, data.booleans, options, out, buffers);
+      return EncodeChunk(element, leaf, data, data.booleans, options, out, buffers);
     case Type::kInt32:
-      return WriteChunk(element, leaf, data, data.int32s, options, out, buffers);
+      return EncodeChunk(element, leaf, data, data.int32s, options, out, buffers);
     case Type::kInt64:
-      return WriteChunk(element, leaf, data, data.int64s, options, out, buffers);
+      return EncodeChunk(element, leaf, data, data.int64s, options, out, buffers);
     case Type::kInt96:
-      return WriteChunk(element, leaf, data, data.int96s, options, out, buffers);
+      return EncodeChunk(element, leaf, data, data.int96s, options, out, buffers);
     case Type::kFloat:
-      return WriteChunk(element, leaf, data, data.floats, options, out, buffers);
+      return EncodeChunk(element, leaf, data, data.floats, options, out, buffers);
     case Type::kDouble:
-      return WriteChunk(element, leaf, data, data.doubles, options, out, buffers);
+      return EncodeChunk(element, leaf, data, data.doubles, options, out, buffers);
     case Type::kByteArray:
     case Type::kFixedLenByteArray:
-      return WriteChunk(element, leaf, data, data.byte_arrays, options, out, buffers);
+      return EncodeChunk(element, leaf, data, data.byte_arrays, options, out, buffers);
   }
   Fail(ColumnName(leaf) + ": unknown physical type " + TypeName(leaf.type));
 }
 
 }  // namespace
 
+struct EncodedRowGroup::Parts {
+  // One column chunk as it goes in the file.
+  struct Chunk {
+    std::string bytes;
+    ColumnMetaData meta;  // its offsets counted from the chunk's first byte
+    Buffers buffers;      // the pages' buffers, reused by the next chunk encoded here
+  };
+  std::int64_t num_rows = 0;
+  std::vector<Chunk> chunks;  // by leaf column
+  bool appended = true;       // false from EncodeRowGroup until AppendRowGroup
+};
+
+EncodedRowGroup::EncodedRowGroup() = default;
+EncodedRowGroup::~EncodedRowGroup() = default;
+EncodedRowGroup::EncodedRowGroup(EncodedRowGroup&&) noexcept = default;
+EncodedRowGroup& EncodedRowGroup::operator=(EncodedRowGroup&&) noexcept = default;
+
 struct ParquetWriter::State {
   std::vector<SchemaElement> schema;
   std::vector<LeafColumn> leaves;
   WriterOptions options;
   Output out;
-  std::unique_ptr<WorkerPool> pool;      // encodes a row group's column chunks at once
-  std::vector<std::string> chunk_bytes;  // by column: the encoded chunk, reused
-  std::vector<Buffers> chunk_buffers;    // by column: page buffers, reused
+  std::unique_ptr<WorkerPool> pool;  // WriteRowGroup's, made on its first use
+  EncodedRowGroup row_group;         // WriteRowGroup's
   std::int64_t num_rows = 0;
   std::vector<RowGroup> row_groups;
   bool finished = false;
@@ -735,6 +730,62 @@ struct ParquetWriter::State {
   void CheckUsable(std::string_view call) const {
     if (broken) Fail(std::string(call) + " after an earlier error: the output is incomplete");
     if (finished) Fail(std::string(call) + " after Finish()");
+  }
+
+  // Checks the row group whole, then encodes its column chunks into group, on pool's threads
+  // when given (each chunk into a buffer of its own). Reads only what the constructor set.
+  void Encode(std::span<const ColumnData> columns, std::int64_t num_rows,
+              EncodedRowGroup::Parts& group, WorkerPool* pool) const {
+    if (num_rows < 0) Fail("negative row count " + std::to_string(num_rows));
+    if (columns.size() != leaves.size()) {
+      Fail("a row group of " + std::to_string(columns.size()) + " columns, the schema has " +
+           std::to_string(leaves.size()));
+    }
+    for (std::size_t i = 0; i < columns.size(); ++i) {
+      ColumnCheck(schema, leaves[i], columns[i]).Run(num_rows);
+    }
+    group.appended = true;  // until encoded whole
+    group.num_rows = num_rows;
+    group.chunks.resize(columns.size());
+    auto encode = [&](std::size_t i) {
+      EncodedRowGroup::Parts::Chunk& chunk = group.chunks[i];
+      chunk.bytes.clear();
+      chunk.meta = EncodeColumnChunk(schema[leaves[i].elements.back()], leaves[i], columns[i],
+                                     options, chunk.bytes, chunk.buffers);
+    };
+    if (pool != nullptr) {
+      pool->Run(columns.size(), encode);
+    } else {
+      for (std::size_t i = 0; i < columns.size(); ++i) encode(i);
+    }
+    group.appended = false;
+  }
+
+  // Writes an encoded row group, its chunks' offsets moved to where they land.
+  void Append(EncodedRowGroup::Parts& encoded) {
+    RowGroup group;
+    group.num_rows = encoded.num_rows;
+    group.file_offset = static_cast<std::int64_t>(out.offset);
+    std::int64_t compressed = 0;
+    for (EncodedRowGroup::Parts::Chunk& encoded_chunk : encoded.chunks) {
+      ColumnChunk chunk;
+      chunk.meta_data = std::move(encoded_chunk.meta);
+      const auto start = static_cast<std::int64_t>(out.offset);
+      chunk.meta_data->data_page_offset += start;
+      if (chunk.meta_data->dictionary_page_offset)
+        *chunk.meta_data->dictionary_page_offset += start;
+      out.Write(encoded_chunk.bytes);
+      group.total_byte_size += chunk.meta_data->total_uncompressed_size;
+      compressed += chunk.meta_data->total_compressed_size;
+      group.columns.push_back(std::move(chunk));
+    }
+    group.total_compressed_size = compressed;
+    if (row_groups.size() <= static_cast<std::size_t>(std::numeric_limits<std::int16_t>::max())) {
+      group.ordinal = static_cast<std::int16_t>(row_groups.size());
+    }
+    row_groups.push_back(std::move(group));
+    num_rows += encoded.num_rows;
+    encoded.appended = true;
   }
 };
 
@@ -749,8 +800,6 @@ ParquetWriter::ParquetWriter(std::vector<SchemaElement> schema, WriterOptions op
   std::string scratch;
   Compress(options.codec, "", options.compression_level, scratch);  // checks the level
   s.options = std::move(options);
-  s.pool = std::make_unique<WorkerPool>(s.options.threads == 0 ? WorkerPool::DefaultThreads()
-                                                               : s.options.threads);
   s.out.sink = std::move(sink);
   s.out.Write(kParquetMagic);
 }
@@ -769,50 +818,32 @@ void ParquetWriter::WriteRowGroup(std::span<const ColumnData> columns, std::int6
   State& s = *state_;
   s.CheckUsable("WriteRowGroup");
   try {
-    if (num_rows < 0) Fail("negative row count " + std::to_string(num_rows));
-    if (columns.size() != s.leaves.size()) {
-      Fail("a row group of " + std::to_string(columns.size()) + " columns, the schema has " +
-           std::to_string(s.leaves.size()));
-    }
-    for (std::size_t i = 0; i < columns.size(); ++i) {
-      ColumnCheck(s.schema, s.leaves[i], columns[i]).Run(num_rows);
-    }
-    RowGroup group;
-    group.num_rows = num_rows;
-    group.file_offset = static_cast<std::int64_t>(s.out.offset);
-    // The column chunks are encoded at once on the pool's threads, each into a buffer of its own
-    // (offsets counted from the chunk's start), then written in order and their offsets moved to
-    // where they landed.
-    s.chunk_bytes.resize(columns.size());
-    s.chunk_buffers.resize(columns.size());
-    std::vector<ColumnMetaData> metas(columns.size());
-    s.pool->Run(columns.size(), [&](std::size_t i) {
-      const LeafColumn& leaf = s.leaves[i];
-      std::string& bytes = s.chunk_bytes[i];
-      bytes.clear();
-      Output out{[&bytes](std::string_view piece) { bytes.append(piece); }, 0};
-      metas[i] = WriteColumnChunk(s.schema[leaf.elements.back()], leaf, columns[i], s.options, out,
-                                  s.chunk_buffers[i]);
-    });
-    std::int64_t compressed = 0;
-    for (std::size_t i = 0; i < columns.size(); ++i) {
-      ColumnChunk chunk;
-      chunk.meta_data = std::move(metas[i]);
-      const auto start = static_cast<std::int64_t>(s.out.offset);
-      chunk.meta_data->data_page_offset += start;
-      if (chunk.meta_data->dictionary_page_offset)
-        *chunk.meta_data->dictionary_page_offset += start;
-      s.out.Write(s.chunk_bytes[i]);
-      group.total_byte_size += chunk.meta_data->total_uncompressed_size;
-      compressed += chunk.meta_data->total_compressed_size;
-      group.columns.push_back(std::move(chunk));
-    }
-    group.total_compressed_size = compressed;
-    if (s.row_groups.size() <= static_cast<std::size_t>(std::numeric_limits<std::int16_t>::max())) {
-      group.ordinal = static_cast<std::int16_t>(s.row_groups.size());
-    }
-    s.row_groups.push_back(std::move(group));
-    s.num_rows += num_rows;
+    const unsigned threads =
+        s.options.threads == 0 ? WorkerPool::DefaultThreads() : s.options.threads;
+    if (threads > 1 && !s.pool) s.pool = std::make_unique<WorkerPool>(threads);
+    if (!s.row_group.parts_) s.row_group.parts_ = std::make_unique<EncodedRowGroup::Parts>();
+    s.Encode(columns, num_rows, *s.row_group.parts_, s.pool.get());
+    s.Append(*s.row_group.parts_);
+  } catch (...) {
+    s.broken = true;
+    throw;
+  }
+}
+
+void ParquetWriter::EncodeRowGroup(std::span<const ColumnData> columns, std::int64_t num_rows,
+                                   EncodedRowGroup& encoded) const {
+  if (!encoded.parts_) encoded.parts_ = std::make_unique<EncodedRowGroup::Parts>();
+  state_->Encode(columns, num_rows, *encoded.parts_, nullptr);
+}
+
+void ParquetWriter::AppendRowGroup(EncodedRowGroup& encoded) {
+  State& s = *state_;
+  s.CheckUsable("AppendRowGroup");
+  if (!encoded.parts_ || encoded.parts_->appended) {
+    Fail("AppendRowGroup of a row group that EncodeRowGroup did not encode, or appended already");
+  }
+  try {
+    s.Append(*encoded.parts_);
   } catch (...) {
     s.broken = true;
     throw;

@@ -17,14 +17,17 @@
 // DOUBLE; byte-array bounds not truncated). FileMetaData.version is 1, as parquet.thrift asks.
 //
 // Output goes through a sink function, in order, each byte once (the file backend writes to a
-// temp file that it renames; see file_io.hpp). The writer never seeks.
+// temp file that it renames; see file_io.hpp). The writer never seeks. The file's bytes depend on
+// the schema, the options and the data alone: not on WriterOptions::threads, nor on how the row
+// groups were encoded (WriteRowGroup, or EncodeRowGroup on several threads).
 //
 // Errors: Error(kInvalidArgument) for input that does not match the schema (a column count,
 // level or value count that disagrees, a level above its maximum, a FIXED_LEN_BYTE_ARRAY value of
-// the wrong length), naming the column; the sink's own errors pass through. After an error the
-// output is incomplete and the writer unusable.
+// the wrong length), naming the column; the sink's own errors pass through. After an error (but
+// one of EncodeRowGroup) the output is incomplete and the writer unusable.
 //
-// Thread-safety: a writer is used by one thread at a time.
+// Thread-safety: a writer is used by one thread at a time, but for EncodeRowGroup, which several
+// threads may call at once (see there).
 #pragma once
 
 #include <cstddef>
@@ -50,9 +53,24 @@ struct WriterOptions {
   bool statistics = true;
   std::string created_by = "dkdata";
   std::vector<KeyValue> key_value_metadata;  // written in the footer
-  // Threads that encode a row group's column chunks at once (0: the machine's cores). The file
-  // is the same whatever the count.
+  // Threads that WriteRowGroup encodes a row group's column chunks on (0: the machine's cores).
+  // The file is the same whatever the count.
   unsigned threads = 1;
+};
+
+// A row group that ParquetWriter::EncodeRowGroup encoded, waiting for AppendRowGroup. It keeps the
+// buffers its encoding used: encoding the next row group into the same object reuses them.
+class EncodedRowGroup {
+ public:
+  EncodedRowGroup();
+  ~EncodedRowGroup();
+  EncodedRowGroup(EncodedRowGroup&&) noexcept;
+  EncodedRowGroup& operator=(EncodedRowGroup&&) noexcept;
+
+ private:
+  friend class ParquetWriter;
+  struct Parts;
+  std::unique_ptr<Parts> parts_;
 };
 
 class ParquetWriter {
@@ -69,8 +87,22 @@ class ParquetWriter {
   const std::vector<LeafColumn>& leaves() const;
 
   // Writes one row group of num_rows rows: columns[i] is leaf i's data. A row group of 0 rows is
-  // written like any other (readers accept it).
+  // written like any other (readers accept it). Its column chunks are encoded on
+  // WriterOptions::threads threads.
   void WriteRowGroup(std::span<const ColumnData> columns, std::int64_t num_rows);
+
+  // WriteRowGroup in two steps, so that a caller can encode several row groups at once, on
+  // threads of its own. EncodeRowGroup checks and encodes a row group into encoded (replacing
+  // what it held), on the calling thread alone; columns need to live only until it returns.
+  // Several threads may call it at once, each with its own encoded, also while another thread
+  // calls AppendRowGroup. Its errors are WriteRowGroup's, but it writes nothing: the writer stays
+  // usable.
+  void EncodeRowGroup(std::span<const ColumnData> columns, std::int64_t num_rows,
+                      EncodedRowGroup& encoded) const;
+  // Writes a row group that EncodeRowGroup encoded after the row groups written so far; encoded
+  // keeps its buffers for reuse. One not encoded, or appended already, is Error(kInvalidArgument)
+  // and writes nothing.
+  void AppendRowGroup(EncodedRowGroup& encoded);
 
   // Writes the footer and the trailing magic. Call once, last.
   void Finish();
