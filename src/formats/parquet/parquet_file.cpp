@@ -32,11 +32,9 @@ void AddFilterFields(const Expr& expr, std::vector<std::string>& fields) {
   for (const Expr& child : expr.children()) AddFilterFields(child, fields);
 }
 
-}  // namespace
-
-void ReadParquet(const std::string& path, const ParquetReadOptions& options,
-                 const std::function<void(Record&)>& sink) {
-  const auto reader = internal::parquet::ParquetFileReader::Open(path);
+// ReadParquet on a file already opened.
+void ReadRecords(const internal::parquet::ParquetFileReader& reader,
+                 const ParquetReadOptions& options, const std::function<void(Record&)>& sink) {
   internal::parquet::RecordReadOptions read;
   read.fields = options.fields;
   read.threads = options.threads;
@@ -60,16 +58,23 @@ void ReadParquet(const std::string& path, const ParquetReadOptions& options,
   });
 }
 
+}  // namespace
+
+void ReadParquet(const std::string& path, const ParquetReadOptions& options,
+                 const std::function<void(Record&)>& sink) {
+  ReadRecords(internal::parquet::ParquetFileReader::Open(path), options, sink);
+}
+
 std::vector<Record> ReadParquet(const std::string& path, const ParquetReadOptions& options) {
+  const auto reader = internal::parquet::ParquetFileReader::Open(path);
   std::vector<Record> records;
   if (!options.filter) {
     // Room for every row (the count is the file's word: bounded, so that a corrupt count cannot
     // ask for memory the file could never fill).
-    const auto reader = internal::parquet::ParquetFileReader::Open(path);
     const std::int64_t rows = reader.metadata().num_rows;
     records.reserve(static_cast<std::size_t>(std::clamp<std::int64_t>(rows, 0, 1 << 24)));
   }
-  ReadParquet(path, options, [&](Record& record) { records.push_back(std::move(record)); });
+  ReadRecords(reader, options, [&](Record& record) { records.push_back(std::move(record)); });
   return records;
 }
 
