@@ -38,9 +38,9 @@ fi
 echo "== ASan+UBSan build"
 bash scripts/build.sh asan
 # The server scripts' own tests (no dkdata code in them) ran with the release build.
-# The differential test checks a tenth of its queries here (the release run checks them all).
+# The differential test checks a twentieth of its queries here (the release run checks them all).
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-  DKDATA_DIFF_QUERIES_PERCENT=10 \
+  DKDATA_DIFF_QUERIES_PERCENT=5 \
   ctest --output-on-failure -j "$jobs" -E '^(postgres|elasticsearch|s3)_server$')
 
 echo "== fuzzing the Parquet reader (libFuzzer, ASan+UBSan; 30 s here, scripts/fuzz.sh 3600 for a long run)"

@@ -38,7 +38,7 @@ std::uint64_t DiffSeed() {
 }
 
 // DKDATA_DIFF_QUERIES_PERCENT scales every backend's query count (default 100). The sanitizer
-// runs in scripts/test.sh use a tenth: they look for memory and threading errors, which the
+// runs in scripts/test.sh use a twentieth: they look for memory and threading errors, which the
 // same code paths show with fewer queries, while the release run checks the answers in full.
 int QueryPercent() {
   if (const char* text = std::getenv("DKDATA_DIFF_QUERIES_PERCENT"); text != nullptr && *text) {
