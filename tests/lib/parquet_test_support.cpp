@@ -3,9 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <mutex>
 #include <vector>
+
+#include "dkdata/json.hpp"
 
 namespace dkdata::testsupport {
 namespace {
@@ -97,6 +100,32 @@ std::string Bytes(std::initializer_list<int> bytes) {
   std::string out;
   for (int b : bytes) out.push_back(static_cast<char>(b));
   return out;
+}
+
+void ExpectSameRecords(const std::vector<Record>& got, const std::vector<Record>& want) {
+  ASSERT_EQ(got.size(), want.size());
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    const Record& w = want[i];
+    const Record& g = got[i];
+    EXPECT_EQ(g.id(), w.id()) << "record " << i;
+    EXPECT_EQ(g.version(), w.version()) << "record " << i;
+    EXPECT_EQ(g.metadata(), w.metadata()) << "record " << i;
+    ASSERT_EQ(g.size(), w.size()) << "record " << i << ": " << RecordToJson(g);
+    for (const Field& field : w.fields()) {
+      const Field* read = g.FindField(field.name);
+      ASSERT_NE(read, nullptr) << "record " << i << " lost " << field.name;
+      EXPECT_EQ(read->type, field.type) << "record " << i << ", " << field.name;
+      EXPECT_EQ(read->metadata, field.metadata) << "record " << i << ", " << field.name;
+      const double* d = field.value.Get<double>();
+      if (d && std::isnan(*d)) {
+        ASSERT_TRUE(read->value.Get<double>()) << field.name;
+        EXPECT_TRUE(std::isnan(*read->value.Get<double>()));
+      } else {
+        EXPECT_EQ(read->value, field.value)
+            << "record " << i << ", " << field.name << ": " << read->value.ToDisplayString();
+      }
+    }
+  }
 }
 
 }  // namespace dkdata::testsupport

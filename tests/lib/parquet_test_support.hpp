@@ -7,8 +7,10 @@
 #include <initializer_list>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "dkdata/errors.hpp"
+#include "dkdata/record.hpp"
 
 namespace dkdata::testsupport {
 
@@ -26,6 +28,9 @@ std::string PeersPython();
 // otherwise).
 void ExpectError(const std::function<void()>& fn, ErrorCode code,
                  std::initializer_list<std::string_view> parts);
+// Expects got to be want exactly: ids, versions, record and field metadata, field types and
+// values (a NaN equal to a NaN), fields compared by name in any order.
+void ExpectSameRecords(const std::vector<Record>& got, const std::vector<Record>& want);
 // The bytes 0x00..0xff given as ints: Bytes({0x15, 0x04}).
 std::string Bytes(std::initializer_list<int> bytes);
 

@@ -85,19 +85,7 @@ TEST(ParquetRecordWriterConcurrencyTest, TheFileIsTheSameAtAnyThreadCount) {
   WriteParquet(path.string(), records, options);
   const std::vector<Record> read = ReadParquet(path.string());
   fs::remove(path);
-  ASSERT_EQ(read.size(), records.size());
-  for (std::size_t i = 0; i < records.size(); ++i) {
-    const Record& want = records[i];
-    const Record& got = read[i];
-    ASSERT_EQ(got.id(), want.id()) << i;
-    ASSERT_EQ(got.version(), want.version()) << i;
-    ASSERT_EQ(got.size(), want.size()) << i;
-    for (const Field& field : want.fields()) {
-      const Field* found = got.FindField(field.name);
-      ASSERT_NE(found, nullptr) << i << " " << field.name;
-      ASSERT_EQ(*found, field) << i << " " << field.name;
-    }
-  }
+  testsupport::ExpectSameRecords(read, records);
 }
 
 TEST(ParquetRecordWriterConcurrencyTest, AnErrorNamesTheFirstBadRecordAtAnyThreadCount) {

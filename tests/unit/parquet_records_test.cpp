@@ -85,32 +85,6 @@ std::vector<Record> EveryKind() {
   return records;
 }
 
-void ExpectSameRecords(const std::vector<Record>& got, const std::vector<Record>& want) {
-  ASSERT_EQ(got.size(), want.size());
-  for (std::size_t i = 0; i < want.size(); ++i) {
-    const Record& w = want[i];
-    const Record& g = got[i];
-    EXPECT_EQ(g.id(), w.id()) << "record " << i;
-    EXPECT_EQ(g.version(), w.version()) << "record " << i;
-    EXPECT_EQ(g.metadata(), w.metadata()) << "record " << i;
-    ASSERT_EQ(g.size(), w.size()) << "record " << i << ": " << RecordToJson(g);
-    for (const Field& field : w.fields()) {
-      const Field* read = g.FindField(field.name);
-      ASSERT_NE(read, nullptr) << "record " << i << " lost " << field.name;
-      EXPECT_EQ(read->type, field.type) << "record " << i << ", " << field.name;
-      EXPECT_EQ(read->metadata, field.metadata) << "record " << i << ", " << field.name;
-      const double* d = field.value.Get<double>();
-      if (d && std::isnan(*d)) {
-        ASSERT_TRUE(read->value.Get<double>()) << field.name;
-        EXPECT_TRUE(std::isnan(*read->value.Get<double>()));
-      } else {
-        EXPECT_EQ(read->value, field.value)
-            << "record " << i << ", " << field.name << ": " << read->value.ToDisplayString();
-      }
-    }
-  }
-}
-
 TEST_F(ParquetRecordsTest, OwnFilesGiveBackExactlyTheRecordsWritten) {
   const std::vector<Record> records = EveryKind();
   for (const char* codec : {"snappy", "zstd", "gzip", "lz4", "none"}) {
@@ -120,10 +94,10 @@ TEST_F(ParquetRecordsTest, OwnFilesGiveBackExactlyTheRecordsWritten) {
     options.compression = codec;
     options.row_group_size = 2;  // several row groups
     WriteParquet(path, records, options);
-    ExpectSameRecords(ReadParquet(path), records);
+    testsupport::ExpectSameRecords(ReadParquet(path), records);
     ParquetReadOptions threads;
     threads.threads = 3;
-    ExpectSameRecords(ReadParquet(path, threads), records);
+    testsupport::ExpectSameRecords(ReadParquet(path, threads), records);
   }
 }
 
@@ -137,7 +111,7 @@ TEST_F(ParquetRecordsTest, ASchemaFixesColumnTypesAndTheRecordsStillComeBackUnch
   options.schema = {
       {"when", FieldType::kDatetime}, {"price", FieldType::kFloat}, {"note", FieldType::kString}};
   WriteParquet(path, records, options);
-  ExpectSameRecords(ReadParquet(path), records);
+  testsupport::ExpectSameRecords(ReadParquet(path), records);
   // The columns are typed by the schema, in its order, before the others.
   const auto reader = internal::parquet::ParquetFileReader::Open(path);
   const auto& leaves = reader.leaves();
@@ -282,7 +256,7 @@ TEST_F(ParquetRecordsTest, BadRecordsAreRefusedAndAnExistingFileIsKept) {
   }
   std::vector<Record> bad_utf8 = {MakeRecord("a", {{"s", std::string("\xc3\x28")}})};
   EXPECT_THROW(WriteParquet(path, bad_utf8), Error);
-  ExpectSameRecords(ReadParquet(path), good);
+  testsupport::ExpectSameRecords(ReadParquet(path), good);
   EXPECT_THROW(
       {
         ParquetWriteOptions options;
