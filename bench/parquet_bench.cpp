@@ -2,7 +2,9 @@
 // rows of 8 mixed columns, snappy, each figure printed with the ratio to its baseline measured in
 // the same run, at the same thread count (1, and the machine's cores):
 //   read the file into records     vs DuckDB: CREATE TABLE t AS SELECT * FROM read_parquet(...), on
-//                                     dkdata's file (the figure) and on DuckDB's own
+//                                     dkdata's file (the figure) and on DuckDB's own: into
+//                                     a vector of records, into a ParquetTable (records built on
+//                                     demand), and through a sink that keeps none
 //   read 2 of the 8 columns        vs reading all 8 (dkdata against itself)
 //   write the records              vs DuckDB: COPY t TO ... (FORMAT parquet), the table loaded
 //   first a filter on a sorted column    row groups skipped by their statistics (for information)
@@ -133,6 +135,21 @@ double TimeStream(const std::string& path, const dkdata::ParquetReadOptions& opt
   });
 }
 
+// Reads path into a ParquetTable (its decoded columns; records built on demand), best of reps;
+// checks the row count. The table is freed after the clock stops.
+double TimeTableRead(const std::string& path, const dkdata::ParquetReadOptions& options, int reps,
+                     std::size_t rows) {
+  return BestOf(reps, [&] {
+    const dkdata::ParquetTable table = dkdata::ReadParquetTable(path, options);
+    if (table.size() != rows) {
+      std::printf("ERROR: table of %zu rows from %s, expected %zu\n", table.size(), path.c_str(),
+                  rows);
+      std::exit(1);
+    }
+    g_sink += table.size();
+  });
+}
+
 // How many of read's records differ from expected (fields compared by name, in any order).
 std::size_t CountDifferences(const std::vector<Record>& expected, const std::vector<Record>& read) {
   if (expected.size() != read.size()) return std::max(expected.size(), read.size());
@@ -254,6 +271,33 @@ int main(int argc, char** argv) {
       Ratio("records alone vs DuckDB read_parquet, 1 thread", duck["seconds"] / copy_seconds,
             "info");
     }
+    // Into a table: the decoded columns kept, each record built when asked for.
+    const double table_seconds = TimeTableRead(ours_file, options, reps, rows);
+    PrintSeconds("ReadParquetTable (records on demand)" + suffix, table_seconds, rows);
+    if (duck.count("seconds")) {
+      Ratio(("table read vs DuckDB read_parquet" + suffix).c_str(), duck["seconds"] / table_seconds,
+            ">= 0.5");
+    }
+    const dkdata::ParquetTable table = dkdata::ReadParquetTable(ours_file, options);
+    const double visit_seconds = BestOf(reps, [&] {
+      std::size_t fields = 0;
+      table.ForEach([&](Record& record) { fields += record.fields().size(); }, threads);
+      g_sink += fields;
+    });
+    PrintSeconds("  then every record of the table, in order" + suffix, visit_seconds, rows);
+    if (threads == 1) {
+      // Rows in a scattered order (a stride prime to the row count): each record built alone.
+      const std::size_t picks = std::min<std::size_t>(rows, 100000);
+      const double pick_seconds = BestOf(reps, [&] {
+        std::size_t fields = 0;
+        for (std::size_t k = 0; k < picks; ++k) {
+          fields += table.record((k * 7919 + 13) % rows).fields().size();
+        }
+        g_sink += fields;
+      });
+      std::printf("%-52s %8.3f us per record (%zu rows)\n", "  record(row) at scattered rows",
+                  pick_seconds / static_cast<double>(picks) * 1e6, picks);
+    }
     // The same records handed to a sink one at a time and not kept (no vector of 1 M records).
     const double streamed = TimeStream(ours_file, options, reps);
     PrintSeconds("ReadParquet to a sink, records not kept" + suffix, streamed, rows);
@@ -318,6 +362,11 @@ int main(int argc, char** argv) {
                 duck_differ == 0 ? "every record equal"
                                  : (std::to_string(duck_differ) + " records differ").c_str());
   }
+  const std::size_t table_differ =
+      CountDifferences(records, dkdata::ReadParquetTable(ours_file).ToRecords());
+  std::printf("dkdata's file through a table: %s\n",
+              table_differ == 0 ? "every record equal"
+                                : (std::to_string(table_differ) + " records differ").c_str());
   fs::remove_all(folder);
-  return differ == 0 ? 0 : 1;
+  return differ == 0 && table_differ == 0 ? 0 : 1;
 }

@@ -1,8 +1,9 @@
 // A libFuzzer target for the Parquet reader: the input is a whole file. It reads the footer
 // (ParquetFileReader::FromBytes), every column chunk of every row group, then the file as records
-// (ReadParquetRecords on one thread). dkdata::Error is the reader's answer to bad input and is
-// caught; anything else (another exception, a crash, a sanitizer report, an allocation above
-// libFuzzer's -malloc_limit_mb) is a finding. See README.md for how to run it.
+// (ReadParquetRecords on one thread), then as decoded rows whose records are built last to first
+// (DecodedRows::RecordAt, which skips rows by their levels). dkdata::Error is the reader's answer
+// to bad input and is caught; anything else (another exception, a crash, a sanitizer report, an
+// allocation above libFuzzer's -malloc_limit_mb) is a finding. See README.md for how to run it.
 #include <cstddef>
 #include <cstdint>
 #include <string>

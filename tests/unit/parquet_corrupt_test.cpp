@@ -66,6 +66,13 @@ void AppendLittleEndian32(std::uint32_t value, std::string& out) {
   for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
 }
 
+// The file as records, as ReadParquet reads it.
+void ReadRecords(const ParquetFileReader& reader) {
+  RecordReadOptions options;
+  options.threads = 1;
+  ReadParquetRecords(reader, options, [](Record&) {});
+}
+
 // Everything the reader does with a file: the footer, every column chunk, then the records.
 void ReadAll(const std::string& bytes) {
   const ParquetFileReader reader = ParquetFileReader::FromBytes(bytes, std::string(kName));
@@ -75,15 +82,36 @@ void ReadAll(const std::string& bytes) {
       reader.ReadColumnChunk(group, leaf, column);
     }
   }
-  RecordReadOptions options;
-  options.threads = 1;
-  ReadParquetRecords(reader, options, [](Record&) {});
+  ReadRecords(reader);
 }
 
-// Reads bytes, expecting Error(code) whose message contains every one of parts.
+// The file as decoded rows (what ReadParquetTable holds): every record built at random access
+// (last to first), then all in order.
+void ReadAsDecodedRows(const ParquetFileReader& reader) {
+  RecordReadOptions options;
+  options.threads = 1;
+  const DecodedRows rows(reader, options);
+  Record record;
+  for (std::size_t row = rows.size(); row-- > 0;) rows.RecordAt(row, record);
+  rows.ForEach(1, [](Record&) {});
+}
+
+// The code and message of the error that reading the file with read throws ("" when none).
+std::string ErrorOf(const std::string& bytes, void (*read)(const ParquetFileReader&)) {
+  try {
+    read(ParquetFileReader::FromBytes(bytes, std::string(kName)));
+  } catch (const Error& error) {
+    return std::to_string(static_cast<int>(error.code())) + ": " + error.what();
+  }
+  return "";
+}
+
+// Reads bytes, expecting Error(code) whose message contains every one of parts; decoded rows
+// must fail exactly as the records read does.
 void ExpectError(const std::string& bytes, ErrorCode code,
                  std::initializer_list<std::string_view> parts) {
   testsupport::ExpectError([&] { ReadAll(bytes); }, code, parts);
+  EXPECT_EQ(ErrorOf(bytes, ReadAsDecodedRows), ErrorOf(bytes, ReadRecords));
 }
 
 void ExpectInvalid(const std::string& bytes, std::initializer_list<std::string_view> parts) {

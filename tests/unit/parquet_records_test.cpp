@@ -13,6 +13,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "dkdata/errors.hpp"
@@ -264,6 +265,147 @@ TEST_F(ParquetRecordsTest, BadRecordsAreRefusedAndAnExistingFileIsKept) {
         WriteParquet(path, good, options);
       },
       Error);
+}
+
+// ---- ParquetTable: the decoded columns kept, records built on demand ----
+
+// Expects every record of table, taken one at a time last to first (random access) and all in
+// order at 1 and 3 threads, to be want's.
+void ExpectTableHolds(const ParquetTable& table, const std::vector<Record>& want) {
+  ASSERT_EQ(table.size(), want.size());
+  for (std::size_t row = want.size(); row-- > 0;) {
+    SCOPED_TRACE("row " + std::to_string(row));
+    testsupport::ExpectSameRecords({table.record(row)}, {want[row]});
+  }
+  for (unsigned threads : {1u, 3u}) {
+    SCOPED_TRACE("threads " + std::to_string(threads));
+    testsupport::ExpectSameRecords(table.ToRecords(threads), want);
+  }
+}
+
+// 1000 rows in row groups of 300 (not a multiple of the table's 64-row checkpoints): a required
+// column, an optional one with runs of nulls, lists (absent, empty, with null elements) and
+// vectors, so that reaching a row means skipping uneven runs of levels.
+std::vector<Record> UnevenRows() {
+  std::vector<Record> records;
+  for (int i = 0; i < 1000; ++i) {
+    Record record = MakeRecord("r" + std::to_string(i), {{"n", i}});
+    if (i % 7 < 4) record.Set("maybe", "m" + std::to_string(i));
+    if (i % 5 != 0) {
+      List tags;
+      for (int k = 0; k < i % 4; ++k) tags.push_back(k == 1 ? Value() : Value(i * 10 + k));
+      record.Set("tags", Value(std::move(tags)));
+    }
+    if (i % 3 == 0) record.Set("vec", Vector(static_cast<std::size_t>(i % 5), 0.5f * i));
+    record.set_version(static_cast<std::uint64_t>(i % 4 + 1));
+    records.push_back(std::move(record));
+  }
+  return records;
+}
+
+// Writes UnevenRows() to path in row groups of group_rows; returns them.
+std::vector<Record> WriteUnevenRows(const std::string& path, std::size_t group_rows) {
+  std::vector<Record> records = UnevenRows();
+  ParquetWriteOptions options;
+  options.row_group_size = group_rows;
+  WriteParquet(path, records, options);
+  return records;
+}
+
+TEST_F(ParquetRecordsTest, ATableGivesEachRowTheRecordReadParquetGives) {
+  const std::vector<Record> every_kind = EveryKind();
+  for (const char* codec : {"snappy", "none"}) {
+    SCOPED_TRACE(codec);
+    const std::string path = PathOf(std::string("table-") + codec + ".parquet");
+    ParquetWriteOptions options;
+    options.compression = codec;
+    options.row_group_size = 2;
+    WriteParquet(path, every_kind, options);
+    ExpectTableHolds(ReadParquetTable(path), every_kind);
+  }
+  const std::string path = PathOf("uneven.parquet");
+  const std::vector<Record> uneven = WriteUnevenRows(path, 300);
+  for (unsigned threads : {1u, 2u}) {
+    ParquetReadOptions read;
+    read.threads = threads;
+    ExpectTableHolds(ReadParquetTable(path, read), uneven);
+  }
+}
+
+TEST_F(ParquetRecordsTest, ATableOfNoRowsIsEmpty) {
+  const std::string path = PathOf("empty.parquet");
+  WriteParquet(path, std::vector<Record>{});
+  const ParquetTable table = ReadParquetTable(path);
+  EXPECT_TRUE(table.empty());
+  EXPECT_TRUE(table.ToRecords().empty());
+  EXPECT_TRUE(ParquetTable().empty());
+  testsupport::ExpectError([&] { (void)ParquetTable().record(0); }, ErrorCode::kInvalidArgument,
+                           {"row 0 is not below its 0 rows"});
+}
+
+TEST_F(ParquetRecordsTest, ATableHoldsWhatTheProjectionAndFilterSelect) {
+  const std::string path = PathOf("selected.parquet");
+  WriteUnevenRows(path, 100);
+  ParquetReadOptions read;
+  read.fields = {"n", "tags"};
+  // The filter names a field outside the projection; statistics skip groups below n = 800.
+  read.filter = Where("n", Op::kGte, Value(800)) && Where("maybe", Op::kExists, Value());
+  const std::vector<Record> want = ReadParquet(path, read);
+  ASSERT_EQ(want.size(), 114u);
+  for (const Record& record : want) EXPECT_EQ(record.FindField("maybe"), nullptr);
+  const ParquetTable table = ReadParquetTable(path, read);
+  ExpectTableHolds(table, want);
+  testsupport::ExpectError([&] { (void)table.record(114); }, ErrorCode::kInvalidArgument,
+                           {"row 114 is not below its 114 rows"});
+  read.filter.reset();
+  ExpectTableHolds(ReadParquetTable(path, read), ReadParquet(path, read));
+}
+
+TEST_F(ParquetRecordsTest, ATableGivesABadCellsErrorForItsRowAlone) {
+  const std::string path = TwoRowGroupsWithABadVersion(PathOf("bad-version.parquet"));
+  const ParquetTable table = ReadParquetTable(path);
+  ASSERT_EQ(table.size(), 10000u);
+  EXPECT_EQ(*table.record(7999).Get("n"), Value(7999));
+  EXPECT_EQ(*table.record(8001).Get("n"), Value(8001));
+  testsupport::ExpectError(
+      [&] { (void)table.record(8000); }, ErrorCode::kInvalidArgument,
+      {"bad-version.parquet", "row group 1, row 3000: negative __version__ -1"});
+  for (unsigned threads : {1u, 2u, 3u}) {
+    SCOPED_TRACE(threads);
+    std::size_t seen = 0;
+    testsupport::ExpectError(
+        [&] {
+          table.ForEach(
+              [&](Record& record) {
+                ASSERT_EQ(*record.Get("n"), Value(static_cast<std::int64_t>(seen)));
+                ++seen;
+              },
+              threads);
+        },
+        ErrorCode::kInvalidArgument, {"row group 1, row 3000: negative __version__ -1"});
+    EXPECT_EQ(seen, 8000u);
+  }
+}
+
+TEST_F(ParquetRecordsTest, ConcurrentRecordCallsOnOneTableAgree) {
+  const std::string path = PathOf("shared.parquet");
+  WriteUnevenRows(path, 300);
+  const ParquetTable table = ReadParquetTable(path);
+  const std::vector<Record> want = ReadParquet(path);
+  std::vector<std::size_t> mismatches(4);
+  std::vector<std::thread> threads;
+  for (std::size_t t = 0; t < mismatches.size(); ++t) {
+    threads.emplace_back([&, t] {
+      // Each thread walks the rows from its own start, so that they reach the same groups at
+      // different times.
+      for (std::size_t k = 0; k < want.size(); ++k) {
+        const std::size_t row = (k * 7 + t * 250) % want.size();
+        if (!(table.record(row) == want[row])) ++mismatches[t];
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(mismatches, std::vector<std::size_t>(4, 0));
 }
 
 // The columns pyarrow and DuckDB see in a file dkdata wrote (tests/parquet/read_back.py's form).

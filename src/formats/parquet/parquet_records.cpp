@@ -482,6 +482,7 @@ std::uint32_t DefinitionLevelAt(const FileMetaData& metadata, const LeafColumn& 
 // The plan of a read: which leaf holds which field, and the special columns.
 struct ReadPlan {
   std::vector<FieldColumn> fields;
+  std::vector<std::string> columns;  // fields[f]'s leaf path, for messages
   std::optional<std::size_t> id_leaf, version_leaf, metadata_leaf;
   std::vector<std::size_t> leaves;  // every leaf to read, in schema order
 };
@@ -556,6 +557,7 @@ ReadPlan MakeReadPlan(const ParquetFileReader& reader, const std::vector<std::st
     field.conversion = ConversionOf(reader, element, column);
     field.element = &element;
     plan.fields.push_back(std::move(field));
+    plan.columns.push_back(column);
     plan.leaves.push_back(l);
     l = end;
   }
@@ -861,10 +863,6 @@ class RowGroupAssembler {
       cursors_[l].max_definition =
           static_cast<std::uint32_t>(reader.leaves()[l].max_definition_level);
     }
-    columns_.reserve(plan.fields.size());
-    for (const FieldColumn& field : plan.fields) {
-      columns_.push_back(JoinPath(reader.leaves()[field.leaf].path));
-    }
   }
 
   // Rows [begin, end), the columns' cursors at begin given: row k's record is record_at(k),
@@ -982,7 +980,7 @@ class RowGroupAssembler {
                  const RowMetadata* metadata) {
     ColumnCursor& cursor = cursors_[field.leaf];
     const SchemaElement& element = *field.element;
-    const CellPlace place{&reader_, row_group_, &columns_[f], row};
+    const CellPlace place{&reader_, row_group_, &plan_.columns[f], row};
     if (!field.is_list) {
       if (!NextPresent(cursor)) {
         if (metadata) ReadNull(field, f, record, *metadata, place);
@@ -1095,7 +1093,6 @@ class RowGroupAssembler {
   const ReadPlan& plan_;
   std::size_t row_group_;
   std::vector<ColumnCursor> cursors_;
-  std::vector<std::string> columns_;
   std::string metadata_name_ = std::string(kMetadataColumn);
   std::size_t used_ = 0;  // the fields of the record being refilled so far
 };
@@ -1232,6 +1229,62 @@ void EmitRowGroup(const ParquetFileReader& reader, const ReadPlan& plan, std::si
       sink);
 }
 
+// A projection may read no chunk that would bound a row group's row count: it is bounded here.
+void CheckRowGroupRows(const ParquetFileReader& reader, std::size_t g) {
+  const RowGroup& group = reader.metadata().row_groups[g];
+  if (static_cast<std::uint64_t>(group.num_rows) > kMaxChunkValues) {
+    throw Error(ErrorCode::kUnsupported, reader.name() + ": row group " + std::to_string(g) +
+                                             " of " + std::to_string(group.num_rows) +
+                                             " rows is above the reader's limit of " +
+                                             std::to_string(kMaxChunkValues));
+  }
+}
+
+// Whether row group g's statistics show that no row can satisfy filter (none: false).
+bool SkippedByStatistics(const ParquetFileReader& reader, const ReadPlan& plan, std::size_t g,
+                         const Expr* filter) {
+  if (!filter || filter->is_true()) return false;
+  const FileMetaData& metadata = reader.metadata();
+  const RowGroup& group = metadata.row_groups[g];
+  std::unordered_map<std::string_view, Bounds> bounds;
+  for (const FieldColumn& field : plan.fields) {
+    if (field.is_list) continue;
+    const SchemaElement& element = metadata.schema[reader.leaves()[field.leaf].elements.back()];
+    bounds.emplace(field.name, ChunkBounds(metadata, *group.columns[field.leaf].meta_data,
+                                           field.leaf, element, field.conversion));
+  }
+  return SkipRowGroup(*filter, [&](std::string_view name) -> const Bounds* {
+    auto it = bounds.find(name);
+    return it == bounds.end() ? nullptr : &it->second;
+  });
+}
+
+// Leaf's cursor `rows` rows after `at`, found from its levels alone.
+CursorStart SkipRows(const ColumnData& data, std::uint32_t max_definition, bool repeated,
+                     CursorStart at, std::int64_t rows) {
+  if (max_definition == 0) {
+    const auto n = static_cast<std::size_t>(rows);
+    return CursorStart{at.slot + n, at.value + n};
+  }
+  const std::size_t slots = data.definition_levels.size();
+  if (!repeated) {  // a slot per row: a loop the compiler vectorizes
+    const std::size_t end = std::min(slots, at.slot + static_cast<std::size_t>(rows));
+    std::size_t present = 0;
+    for (std::size_t slot = at.slot; slot < end; ++slot) {
+      present += data.definition_levels[slot] == max_definition;
+    }
+    return CursorStart{end, at.value + present};
+  }
+  for (std::int64_t skipped = 0; at.slot < slots; ++at.slot) {
+    if (data.repetition_levels[at.slot] == 0) {  // a row starts here
+      if (skipped == rows) break;
+      ++skipped;
+    }
+    at.value += data.definition_levels[at.slot] == max_definition;
+  }
+  return at;
+}
+
 }  // namespace
 
 RecordReadStats ReadParquetRecords(const ParquetFileReader& reader,
@@ -1245,30 +1298,10 @@ RecordReadStats ReadParquetRecords(const ParquetFileReader& reader,
   std::vector<ColumnData> chunks(reader.leaves().size());
   AssemblyBuffers buffers;
   for (std::size_t g = 0; g < metadata.row_groups.size(); ++g) {
-    const RowGroup& group = metadata.row_groups[g];
-    // A projection may read no chunk that would bound the row count: bound it here.
-    if (static_cast<std::uint64_t>(group.num_rows) > kMaxChunkValues) {
-      throw Error(ErrorCode::kUnsupported, reader.name() + ": row group " + std::to_string(g) +
-                                               " of " + std::to_string(group.num_rows) +
-                                               " rows is above the reader's limit of " +
-                                               std::to_string(kMaxChunkValues));
-    }
-    if (options.filter && !options.filter->is_true()) {
-      std::unordered_map<std::string_view, Bounds> bounds;
-      for (const FieldColumn& field : plan.fields) {
-        if (field.is_list) continue;
-        const SchemaElement& element = metadata.schema[reader.leaves()[field.leaf].elements.back()];
-        bounds.emplace(field.name, ChunkBounds(metadata, *group.columns[field.leaf].meta_data,
-                                               field.leaf, element, field.conversion));
-      }
-      const bool skip = SkipRowGroup(*options.filter, [&](std::string_view name) -> const Bounds* {
-        auto it = bounds.find(name);
-        return it == bounds.end() ? nullptr : &it->second;
-      });
-      if (skip) {
-        ++stats.row_groups_skipped;
-        continue;
-      }
+    CheckRowGroupRows(reader, g);
+    if (SkippedByStatistics(reader, plan, g, options.filter)) {
+      ++stats.row_groups_skipped;
+      continue;
     }
     pool.Run(plan.leaves.size(), [&](std::size_t i) {
       reader.ReadColumnChunk(g, plan.leaves[i], chunks[plan.leaves[i]]);
@@ -1278,6 +1311,113 @@ RecordReadStats ReadParquetRecords(const ParquetFileReader& reader,
     EmitRowGroup(reader, plan, g, chunks, pool, buffers, sink);
   }
   return stats;
+}
+
+// ---- Decoded rows, records on demand ----
+
+namespace {
+// Every this many rows of a row group, each column's cursor is kept: a row's record is built
+// after skipping at most this many rows' levels.
+constexpr std::int64_t kRowsPerCheckpoint = 64;
+}  // namespace
+
+struct DecodedRows::Impl {
+  // A row group that was read.
+  struct Group {
+    std::size_t row_group = 0;  // in the file
+    std::size_t first_row = 0;  // of the rows kept
+    std::int64_t rows = 0;
+    std::vector<ColumnData> chunks;  // by leaf; the plan's leaves are filled
+    // checkpoints[k][leaf]: the leaf's cursor at row k * kRowsPerCheckpoint.
+    std::vector<std::vector<CursorStart>> checkpoints;
+  };
+
+  Impl(const ParquetFileReader& file, ReadPlan read_plan)
+      : reader(file), plan(std::move(read_plan)) {}
+
+  const ParquetFileReader& reader;
+  ReadPlan plan;
+  std::vector<Group> groups;
+  std::size_t rows = 0;
+  RecordReadStats stats;
+};
+
+DecodedRows::DecodedRows(const ParquetFileReader& reader, const RecordReadOptions& options) {
+  auto impl = std::make_unique<Impl>(reader, MakeReadPlan(reader, options.fields));
+  const ReadPlan& plan = impl->plan;
+  for (std::size_t g = 0; g < reader.metadata().row_groups.size(); ++g) {
+    CheckRowGroupRows(reader, g);
+    if (SkippedByStatistics(reader, plan, g, options.filter)) {
+      ++impl->stats.row_groups_skipped;
+      continue;
+    }
+    ++impl->stats.row_groups_read;
+    const std::int64_t rows = reader.metadata().row_groups[g].num_rows;
+    if (rows == 0) continue;
+    Impl::Group group;
+    group.row_group = g;
+    group.first_row = impl->rows;
+    group.rows = rows;
+    group.chunks.resize(reader.leaves().size());
+    impl->groups.push_back(std::move(group));
+    impl->rows += static_cast<std::size_t>(rows);
+  }
+  // Every chunk of every row group at once; the first error in file order is the one thrown.
+  const std::size_t leaves = plan.leaves.size();
+  WorkerPool pool(options.threads == 0 ? WorkerPool::DefaultThreads() : options.threads);
+  pool.Run(impl->groups.size() * leaves, [&](std::size_t task) {
+    Impl::Group& group = impl->groups[task / leaves];
+    const std::size_t leaf = plan.leaves[task % leaves];
+    reader.ReadColumnChunk(group.row_group, leaf, group.chunks[leaf]);
+  });
+  impl->stats.column_chunks_read = impl->groups.size() * leaves;
+  pool.Run(impl->groups.size(), [&](std::size_t g) {
+    Impl::Group& group = impl->groups[g];
+    std::vector<std::int64_t> rows;
+    for (std::int64_t row = 0; row < group.rows; row += kRowsPerCheckpoint) rows.push_back(row);
+    group.checkpoints = CursorStarts(reader, plan, group.chunks, rows);
+  });
+  impl_ = std::move(impl);
+}
+
+DecodedRows::~DecodedRows() = default;
+
+std::size_t DecodedRows::size() const noexcept {
+  return impl_->rows;
+}
+
+const RecordReadStats& DecodedRows::stats() const noexcept {
+  return impl_->stats;
+}
+
+void DecodedRows::RecordAt(std::size_t row, Record& out) const {
+  const Impl& impl = *impl_;
+  // The last group starting at or before row.
+  const auto group = std::prev(
+      std::upper_bound(impl.groups.begin(), impl.groups.end(), row,
+                       [](std::size_t r, const Impl::Group& g) { return r < g.first_row; }));
+  const auto in_group = static_cast<std::int64_t>(row - group->first_row);
+  std::vector<CursorStart> starts =
+      group->checkpoints[static_cast<std::size_t>(in_group / kRowsPerCheckpoint)];
+  if (const std::int64_t skip = in_group % kRowsPerCheckpoint; skip != 0) {
+    for (std::size_t leaf : impl.plan.leaves) {
+      const LeafColumn& column = impl.reader.leaves()[leaf];
+      starts[leaf] =
+          SkipRows(group->chunks[leaf], static_cast<std::uint32_t>(column.max_definition_level),
+                   column.max_repetition_level > 0, starts[leaf], skip);
+    }
+  }
+  RowGroupAssembler assembler(impl.reader, impl.plan, group->row_group, group->chunks);
+  assembler.Assemble(
+      in_group, in_group + 1, starts, [&](std::int64_t) -> Record& { return out; }, [](Record&) {});
+}
+
+void DecodedRows::ForEach(unsigned threads, const std::function<void(Record&)>& sink) const {
+  WorkerPool pool(threads == 0 ? WorkerPool::DefaultThreads() : threads);
+  AssemblyBuffers buffers;
+  for (const Impl::Group& group : impl_->groups) {
+    EmitRowGroup(impl_->reader, impl_->plan, group.row_group, group.chunks, pool, buffers, sink);
+  }
 }
 
 }  // namespace dkdata::internal::parquet

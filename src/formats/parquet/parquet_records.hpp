@@ -19,6 +19,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -66,6 +67,37 @@ struct RecordReadStats {
 RecordReadStats ReadParquetRecords(const ParquetFileReader& reader,
                                    const RecordReadOptions& options,
                                    const std::function<void(Record&)>& sink);
+
+// A file's rows held in memory as their decoded column chunks, each row's record built only when
+// it is asked for (a record takes several times the memory of the column values it comes from).
+// Holds a reference to the reader, which must outlive it. Immutable once made: RecordAt and
+// ForEach may run on several threads at once.
+class DecodedRows {
+ public:
+  // Decodes, on options.threads threads and all row groups at once, the chunks that
+  // ReadParquetRecords would read with these options (the projection's columns of the row groups
+  // the filter's statistics leave; the rows of those groups are all kept). Errors of the reader
+  // pass through, the first in file order; a column the mapping cannot read is
+  // Error(kUnsupported) naming it.
+  DecodedRows(const ParquetFileReader& reader, const RecordReadOptions& options);
+  ~DecodedRows();
+  DecodedRows(const DecodedRows&) = delete;
+  DecodedRows& operator=(const DecodedRows&) = delete;
+
+  // The rows kept.
+  std::size_t size() const noexcept;
+  const RecordReadStats& stats() const noexcept;
+  // Refills out with the record of row (below size()), exactly as ReadParquetRecords gives it; a
+  // cell that does not convert is the error ReadParquetRecords throws for that row.
+  void RecordAt(std::size_t row, Record& out) const;
+  // Every row's record, as ReadParquetRecords delivers them (same order, thread, errors), built
+  // on `threads` threads (0: the machine's cores).
+  void ForEach(unsigned threads, const std::function<void(Record&)>& sink) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<const Impl> impl_;
+};
 
 struct RecordWriteOptions {
   WriterOptions writer;
