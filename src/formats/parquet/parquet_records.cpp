@@ -815,15 +815,16 @@ struct CursorStart {
   std::size_t value = 0;
 };
 
-// The cursors of the plan's columns at each of the given rows (ascending, within the row group),
-// found in one pass over each column's levels. starts[i][leaf] is leaf's cursor at rows[i].
-std::vector<std::vector<CursorStart>> CursorStarts(const ParquetFileReader& reader,
-                                                   const ReadPlan& plan,
-                                                   const std::vector<ColumnData>& chunks,
-                                                   const std::vector<std::int64_t>& rows) {
-  std::vector<std::vector<CursorStart>> starts(rows.size(),
-                                               std::vector<CursorStart>(reader.leaves().size()));
-  for (std::size_t leaf : plan.leaves) {
+// The cursors of the plan's leaves at each of the given rows (ascending, within the row group),
+// found in one pass over each column's levels: starts[i * plan.leaves.size() + k] is the cursor
+// of plan.leaves[k] at rows[i].
+std::vector<CursorStart> CursorStarts(const ParquetFileReader& reader, const ReadPlan& plan,
+                                      const std::vector<ColumnData>& chunks,
+                                      const std::vector<std::int64_t>& rows) {
+  const std::size_t width = plan.leaves.size();
+  std::vector<CursorStart> starts(rows.size() * width);
+  for (std::size_t k = 0; k < width; ++k) {
+    const std::size_t leaf = plan.leaves[k];
     const ColumnData& data = chunks[leaf];
     const auto max = static_cast<std::uint32_t>(reader.leaves()[leaf].max_definition_level);
     const bool repeated = reader.leaves()[leaf].max_repetition_level > 0;
@@ -834,18 +835,18 @@ std::vector<std::vector<CursorStart>> CursorStarts(const ParquetFileReader& read
     if (max == 0) {
       for (std::size_t i = 0; i < rows.size(); ++i) {
         const auto r = static_cast<std::size_t>(rows[i]);
-        starts[i][leaf] = CursorStart{r, r};
+        starts[i * width + k] = CursorStart{r, r};
       }
       continue;
     }
     for (std::size_t slot = 0; slot < slots && next < rows.size(); ++slot) {
       if (!repeated || data.repetition_levels[slot] == 0) ++row;
       if (row == rows[next] && (!repeated || data.repetition_levels[slot] == 0)) {
-        starts[next++][leaf] = CursorStart{slot, value};
+        starts[next++ * width + k] = CursorStart{slot, value};
       }
       value += data.definition_levels[slot] == max;
     }
-    for (; next < rows.size(); ++next) starts[next][leaf] = CursorStart{slots, value};
+    for (; next < rows.size(); ++next) starts[next * width + k] = CursorStart{slots, value};
   }
   return starts;
 }
@@ -865,14 +866,15 @@ class RowGroupAssembler {
     }
   }
 
-  // Rows [begin, end), the columns' cursors at begin given: row k's record is record_at(k),
-  // refilled (its fields keep their storage where they can), then handed to emit.
+  // Rows [begin, end), the cursors of the plan's leaves at begin given (starts[k] for
+  // plan.leaves[k]): row k's record is record_at(k), refilled (its fields keep their storage
+  // where they can), then handed to emit.
   template <typename RecordAt, typename Emit>
-  void Assemble(std::int64_t begin, std::int64_t end, const std::vector<CursorStart>& starts,
+  void Assemble(std::int64_t begin, std::int64_t end, const CursorStart* starts,
                 RecordAt&& record_at, Emit&& emit) {
-    for (std::size_t l : plan_.leaves) {
-      cursors_[l].slot = starts[l].slot;
-      cursors_[l].value = starts[l].value;
+    for (std::size_t k = 0; k < plan_.leaves.size(); ++k) {
+      cursors_[plan_.leaves[k]].slot = starts[k].slot;
+      cursors_[plan_.leaves[k]].value = starts[k].value;
     }
     RowMetadata metadata;
     for (std::int64_t row = begin; row < end; ++row) {
@@ -1107,10 +1109,14 @@ namespace {
 // as assembling them).
 constexpr std::int64_t kRowsPerBatch = 256;
 constexpr std::size_t kBatchesPerThread = 4;
+// Every this many rows of a row group, DecodedRows keeps each column's cursor: a row's record is
+// built after skipping at most this many rows' levels, and its batches start at checkpoints.
+constexpr std::int64_t kRowsPerCheckpoint = 64;
 
 // One batch's records, refilled batch after batch (a record the sink moved from is refilled from
-// scratch); how many rows were assembled, and the error that stopped the batch, if one did.
-struct RecordBatch {
+// scratch); how many rows were assembled, and the error that stopped the batch, if one did. A
+// cache line of its own: the ring's slots are written by different threads.
+struct alignas(64) RecordBatch {
   std::vector<Record> records;
   std::size_t assembled = 0;
   std::exception_ptr error;
@@ -1126,8 +1132,9 @@ struct AssemblyBuffers {
 // Assembles rows [begin, end) of a row group into batch, catching the error that stops it.
 void AssembleBatch(const ParquetFileReader& reader, const ReadPlan& plan, std::size_t row_group,
                    const std::vector<ColumnData>& chunks, std::int64_t begin, std::int64_t end,
-                   const std::vector<CursorStart>& starts, RecordBatch& batch) {
-  batch.assembled = 0;
+                   const CursorStart* starts, RecordBatch& batch) {
+  // Counted here and stored once: a store per row into the shared ring cost more than the rows.
+  std::size_t assembled = 0;
   batch.error = nullptr;
   try {
     batch.records.resize(static_cast<std::size_t>(end - begin));
@@ -1135,10 +1142,11 @@ void AssembleBatch(const ParquetFileReader& reader, const ReadPlan& plan, std::s
     assembler.Assemble(
         begin, end, starts,
         [&](std::int64_t k) -> Record& { return batch.records[static_cast<std::size_t>(k)]; },
-        [&](Record&) { ++batch.assembled; });
+        [&](Record&) { ++assembled; });
   } catch (...) {
     batch.error = std::current_exception();
   }
+  batch.assembled = assembled;
 }
 
 // Hands batches 0..count to sink in order, on the calling thread, while the pool's other threads
@@ -1204,27 +1212,36 @@ void PipelineBatches(WorkerPool& pool, std::size_t count, std::vector<RecordBatc
 
 // The records of a decoded row group, in order, to sink, on the calling thread; with more than
 // one thread, assembled in batches on all of them (PipelineBatches). Either way the rows before a
-// bad row are delivered, then its error is thrown.
+// bad row are delivered, then its error is thrown. checkpoints: the cursors every
+// kRowsPerCheckpoint rows when the caller keeps them (DecodedRows), else null (found here).
 void EmitRowGroup(const ParquetFileReader& reader, const ReadPlan& plan, std::size_t row_group,
-                  const std::vector<ColumnData>& chunks, WorkerPool& pool, AssemblyBuffers& buffers,
-                  const std::function<void(Record&)>& sink) {
+                  const std::vector<ColumnData>& chunks,
+                  const std::vector<CursorStart>* checkpoints, WorkerPool& pool,
+                  AssemblyBuffers& buffers, const std::function<void(Record&)>& sink) {
+  static_assert(kRowsPerBatch % kRowsPerCheckpoint == 0);
   const std::int64_t rows = reader.metadata().row_groups[row_group].num_rows;
+  const std::size_t width = plan.leaves.size();
+  std::vector<CursorStart> computed;  // the cursors at the batches' first rows, without checkpoints
   if (pool.threads() == 1 || rows <= kRowsPerBatch) {
+    if (!checkpoints) computed = CursorStarts(reader, plan, chunks, {0});
     RowGroupAssembler assembler(reader, plan, row_group, chunks);
     assembler.Assemble(
-        0, rows, CursorStarts(reader, plan, chunks, {0}).front(),
+        0, rows, checkpoints ? checkpoints->data() : computed.data(),
         [&](std::int64_t) -> Record& { return buffers.single; }, sink);
     return;
   }
   std::vector<std::int64_t> begins;
   for (std::int64_t begin = 0; begin < rows; begin += kRowsPerBatch) begins.push_back(begin);
-  const auto starts = CursorStarts(reader, plan, chunks, begins);
+  if (!checkpoints) computed = CursorStarts(reader, plan, chunks, begins);
   buffers.ring.resize(kBatchesPerThread * pool.threads());
   PipelineBatches(
       pool, begins.size(), buffers.ring,
       [&](std::size_t b, RecordBatch& batch) {
         const std::int64_t end = b + 1 < begins.size() ? begins[b + 1] : rows;
-        AssembleBatch(reader, plan, row_group, chunks, begins[b], end, starts[b], batch);
+        const CursorStart* starts =
+            checkpoints ? checkpoints->data() + b * (kRowsPerBatch / kRowsPerCheckpoint) * width
+                        : computed.data() + b * width;
+        AssembleBatch(reader, plan, row_group, chunks, begins[b], end, starts, batch);
       },
       sink);
 }
@@ -1308,18 +1325,12 @@ RecordReadStats ReadParquetRecords(const ParquetFileReader& reader,
     });
     stats.column_chunks_read += plan.leaves.size();
     ++stats.row_groups_read;
-    EmitRowGroup(reader, plan, g, chunks, pool, buffers, sink);
+    EmitRowGroup(reader, plan, g, chunks, nullptr, pool, buffers, sink);
   }
   return stats;
 }
 
 // ---- Decoded rows, records on demand ----
-
-namespace {
-// Every this many rows of a row group, each column's cursor is kept: a row's record is built
-// after skipping at most this many rows' levels.
-constexpr std::int64_t kRowsPerCheckpoint = 64;
-}  // namespace
 
 struct DecodedRows::Impl {
   // A row group that was read.
@@ -1328,8 +1339,8 @@ struct DecodedRows::Impl {
     std::size_t first_row = 0;  // of the rows kept
     std::int64_t rows = 0;
     std::vector<ColumnData> chunks;  // by leaf; the plan's leaves are filled
-    // checkpoints[k][leaf]: the leaf's cursor at row k * kRowsPerCheckpoint.
-    std::vector<std::vector<CursorStart>> checkpoints;
+    // The cursors of the plan's leaves at every kRowsPerCheckpoint-th row (CursorStarts' form).
+    std::vector<CursorStart> checkpoints;
   };
 
   Impl(const ParquetFileReader& file, ReadPlan read_plan)
@@ -1397,26 +1408,31 @@ void DecodedRows::RecordAt(std::size_t row, Record& out) const {
       std::upper_bound(impl.groups.begin(), impl.groups.end(), row,
                        [](std::size_t r, const Impl::Group& g) { return r < g.first_row; }));
   const auto in_group = static_cast<std::int64_t>(row - group->first_row);
-  std::vector<CursorStart> starts =
-      group->checkpoints[static_cast<std::size_t>(in_group / kRowsPerCheckpoint)];
+  const std::size_t width = impl.plan.leaves.size();
+  const CursorStart* checkpoint =
+      group->checkpoints.data() + static_cast<std::size_t>(in_group / kRowsPerCheckpoint) * width;
+  std::vector<CursorStart> starts(checkpoint, checkpoint + width);
   if (const std::int64_t skip = in_group % kRowsPerCheckpoint; skip != 0) {
-    for (std::size_t leaf : impl.plan.leaves) {
+    for (std::size_t k = 0; k < width; ++k) {
+      const std::size_t leaf = impl.plan.leaves[k];
       const LeafColumn& column = impl.reader.leaves()[leaf];
-      starts[leaf] =
+      starts[k] =
           SkipRows(group->chunks[leaf], static_cast<std::uint32_t>(column.max_definition_level),
-                   column.max_repetition_level > 0, starts[leaf], skip);
+                   column.max_repetition_level > 0, starts[k], skip);
     }
   }
   RowGroupAssembler assembler(impl.reader, impl.plan, group->row_group, group->chunks);
   assembler.Assemble(
-      in_group, in_group + 1, starts, [&](std::int64_t) -> Record& { return out; }, [](Record&) {});
+      in_group, in_group + 1, starts.data(), [&](std::int64_t) -> Record& { return out; },
+      [](Record&) {});
 }
 
 void DecodedRows::ForEach(unsigned threads, const std::function<void(Record&)>& sink) const {
   WorkerPool pool(threads == 0 ? WorkerPool::DefaultThreads() : threads);
   AssemblyBuffers buffers;
   for (const Impl::Group& group : impl_->groups) {
-    EmitRowGroup(impl_->reader, impl_->plan, group.row_group, group.chunks, pool, buffers, sink);
+    EmitRowGroup(impl_->reader, impl_->plan, group.row_group, group.chunks, &group.checkpoints,
+                 pool, buffers, sink);
   }
 }
 
