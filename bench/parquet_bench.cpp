@@ -285,6 +285,10 @@ int main(int argc, char** argv) {
       g_sink += fields;
     });
     PrintSeconds("  then every record of the table, in order" + suffix, visit_seconds, rows);
+    if (duck.count("seconds")) {
+      Ratio(("table read + every record vs DuckDB" + suffix).c_str(),
+            duck["seconds"] / (table_seconds + visit_seconds), "info");
+    }
     if (threads == 1) {
       // Rows in a scattered order (a stride prime to the row count): each record built alone.
       const std::size_t picks = std::min<std::size_t>(rows, 100000);
