@@ -58,6 +58,10 @@ class WorkerPool {
 
   // The number of threads a scan should use when a config leaves it open: the machine's cores.
   static unsigned DefaultThreads() noexcept;
+  // The threads an option asks for, where 0 means "the machine's cores" (DefaultThreads()).
+  static unsigned ThreadsFor(unsigned requested) noexcept {
+    return requested == 0 ? DefaultThreads() : requested;
+  }
 
  private:
   void WorkerLoop();

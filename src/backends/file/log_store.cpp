@@ -113,7 +113,7 @@ void LogStore::ScanFrom(std::uint64_t offset) {
           }
         },
         SalvageReporter(options_.path), tap_ != nullptr ? tap_->selection : nullptr,
-        options_.threads == 0 ? WorkerPool::DefaultThreads() : options_.threads);
+        WorkerPool::ThreadsFor(options_.threads));
     FlushIndexUpdates();
   } catch (...) {
     // Some lines are applied, the rest are not: read the whole file again next time.

@@ -265,8 +265,7 @@ void SnapshotStore::LoadBase() {
         }
       };
       bool reserved = false;
-      const unsigned threads =
-          options_.threads == 0 ? WorkerPool::DefaultThreads() : options_.threads;
+      const unsigned threads = WorkerPool::ThreadsFor(options_.threads);
       WorkerPool pool(base_.size >= (std::uint64_t{4} << 20) ? threads : 1);
       ReadCsvRowsInParallel(
           *in, CsvOptionsFor(options_), options_.path, pool,

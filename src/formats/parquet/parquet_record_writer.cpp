@@ -290,8 +290,7 @@ class RecordColumnsWriter {
       : records_(records),
         options_(options),
         sink_(sink),
-        pool_(options.writer.threads == 0 ? WorkerPool::DefaultThreads() : options.writer.threads) {
-  }
+        pool_(WorkerPool::ThreadsFor(options.writer.threads)) {}
 
   void Write() {
     PlanColumns();

@@ -1310,7 +1310,7 @@ RecordReadStats ReadParquetRecords(const ParquetFileReader& reader,
   const ReadPlan plan = MakeReadPlan(reader, options.fields);
   const FileMetaData& metadata = reader.metadata();
   RecordReadStats stats;
-  const unsigned threads = options.threads == 0 ? WorkerPool::DefaultThreads() : options.threads;
+  const unsigned threads = WorkerPool::ThreadsFor(options.threads);
   WorkerPool pool(threads);
   std::vector<ColumnData> chunks(reader.leaves().size());
   AssemblyBuffers buffers;
@@ -1375,7 +1375,7 @@ DecodedRows::DecodedRows(const ParquetFileReader& reader, const RecordReadOption
   }
   // Every chunk of every row group at once; the first error in file order is the one thrown.
   const std::size_t leaves = plan.leaves.size();
-  WorkerPool pool(options.threads == 0 ? WorkerPool::DefaultThreads() : options.threads);
+  WorkerPool pool(WorkerPool::ThreadsFor(options.threads));
   pool.Run(impl->groups.size() * leaves, [&](std::size_t task) {
     Impl::Group& group = impl->groups[task / leaves];
     const std::size_t leaf = plan.leaves[task % leaves];
@@ -1428,7 +1428,7 @@ void DecodedRows::RecordAt(std::size_t row, Record& out) const {
 }
 
 void DecodedRows::ForEach(unsigned threads, const std::function<void(Record&)>& sink) const {
-  WorkerPool pool(threads == 0 ? WorkerPool::DefaultThreads() : threads);
+  WorkerPool pool(WorkerPool::ThreadsFor(threads));
   AssemblyBuffers buffers;
   for (const Impl::Group& group : impl_->groups) {
     EmitRowGroup(impl_->reader, impl_->plan, group.row_group, group.chunks, &group.checkpoints,

@@ -818,8 +818,7 @@ void ParquetWriter::WriteRowGroup(std::span<const ColumnData> columns, std::int6
   State& s = *state_;
   s.CheckUsable("WriteRowGroup");
   try {
-    const unsigned threads =
-        s.options.threads == 0 ? WorkerPool::DefaultThreads() : s.options.threads;
+    const unsigned threads = WorkerPool::ThreadsFor(s.options.threads);
     if (threads > 1 && !s.pool) s.pool = std::make_unique<WorkerPool>(threads);
     if (!s.row_group.parts_) s.row_group.parts_ = std::make_unique<EncodedRowGroup::Parts>();
     s.Encode(columns, num_rows, *s.row_group.parts_, s.pool.get());
